@@ -1,0 +1,86 @@
+"""`faceswap <stage> [hydra overrides]`: one console script, a thin Hydra entry per stage."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+# stage name -> (module under faceswap.stages, one-line description)
+STAGES: dict[str, tuple[str, str]] = {
+    "collect": ("collect", "gather frames of two identities (videos, folders, identity trees, webcam, sample)"),
+    "preprocess": ("preprocess", "detect, 68-point landmarks, align, mask and filter faces into a face set"),
+    "sort": ("sort", "order or subsample a face set by blur, pose, histogram or identity distance"),
+    "train": ("train", "train the swap generator/discriminator through the configured stages"),
+    "finetune": ("finetune", "continue or adapt a trained checkpoint with new stages or a new pair"),
+    "swap": ("swap", "swap faces in an image, a folder or a video and post-process the result"),
+    "generate": ("generate", "write a labelled real/fake dataset for detector research"),
+    "bench": ("bench", "benchmark deepfake detectors: AUC/EER, cross-method, robustness"),
+    "eval": ("eval", "measure swap quality: identity, pose, expression, reconstruction, stability"),
+    "verify": ("verify", "print the C2PA manifest / watermark of a file and whether it validates"),
+    "pipeline": ("pipeline", "run collect -> preprocess -> train -> finetune -> swap -> generate -> bench -> eval"),
+}
+
+
+def config_dir() -> Path:
+    """The `configs/` folder: $FACESWAP_CONFIG_DIR, the repo checkout, or the installed copy."""
+    env = os.environ.get("FACESWAP_CONFIG_DIR")
+    candidates = [Path(env)] if env else []
+    here = Path(__file__).resolve().parent
+    candidates += [here.parents[1] / "configs", here / "configs"]
+    for cand in candidates:
+        if (cand / "pipeline.yaml").is_file():
+            return cand
+    raise SystemExit("error: configs/ folder not found — set FACESWAP_CONFIG_DIR to the repo's configs folder")
+
+
+def print_help() -> None:
+    print("usage: faceswap <stage> [hydra overrides]   (faceswap <stage> --help for a stage's options)\n")
+    print("stages:")
+    for name, (_, desc) in STAGES.items():
+        print(f"  {name:<11} {desc}")
+    print("\nexamples:\n  faceswap pipeline\n  faceswap train model=liae trainer.max_steps=2000\n  faceswap pipeline experiment=cpu_quick")
+
+
+def run_stage(stage: str, cfg: Any) -> Any:
+    """Run one stage on a composed config; user mistakes become one-line errors."""
+    from faceswap.utils.errors import FaceswapError
+    from faceswap.utils.logging import console_error
+
+    module = importlib.import_module(f"faceswap.stages.{STAGES[stage][0]}")
+    try:
+        return module.run(cfg)
+    except FaceswapError as exc:
+        console_error(str(exc))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console_error("interrupted — rerun the same command to resume")
+        sys.exit(130)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print_help()
+        return 0
+    stage, overrides = argv[0], argv[1:]
+    if stage not in STAGES:
+        print(f"error: unknown stage '{stage}' — choose one of: {', '.join(STAGES)}", file=sys.stderr)
+        sys.exit(2)
+
+    import hydra
+
+    @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=stage)
+    def _entry(cfg: Any) -> Any:
+        return run_stage(stage, cfg)
+
+    sys.argv = [f"faceswap {stage}", *overrides]
+    if not any(o.startswith("hydra.job.name=") for o in overrides):
+        sys.argv.append(f"hydra.job.name={stage}")
+    return _entry()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
