@@ -24,6 +24,10 @@ STAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# Stages that take bare arguments: `faceswap verify FILE` means `faceswap verify file=FILE`.
+POSITIONAL: dict[str, str] = {"verify": "file"}
+
+
 def config_dir() -> Path:
     """The `configs/` folder: $FACESWAP_CONFIG_DIR, the repo checkout, or the installed copy."""
     env = os.environ.get("FACESWAP_CONFIG_DIR")
@@ -49,8 +53,11 @@ def run_stage(stage: str, cfg: Any) -> Any:
     from faceswap.utils.errors import FaceswapError
     from faceswap.utils.logging import console_error
 
-    module = importlib.import_module(f"faceswap.stages.{STAGES[stage][0]}")
+    from faceswap.utils.config_check import RULES, check_config
+
     try:
+        check_config(cfg, RULES)
+        module = importlib.import_module(f"faceswap.stages.{STAGES[stage][0]}")
         return module.run(cfg)
     except FaceswapError as exc:
         console_error(str(exc))
@@ -58,6 +65,39 @@ def run_stage(stage: str, cfg: Any) -> Any:
     except KeyboardInterrupt:
         console_error("interrupted — rerun the same command to resume")
         sys.exit(130)
+
+
+def positional_to_overrides(stage: str, args: list[str]) -> list[str]:
+    """Turn bare arguments of stages in POSITIONAL into quoted Hydra overrides (paths may hold spaces)."""
+    key = POSITIONAL.get(stage)
+    if key is None:
+        return args
+    value_flags = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+                   "--config-dir", "-cd", "--info", "-i", "--experimental-rerun"}
+    out: list[str] = []
+    for arg in args:
+        if "=" in arg or arg.startswith("-") or (out and out[-1] in value_flags):
+            out.append(arg)
+        else:
+            quoted = arg.replace("\\", "\\\\").replace("'", "\\'")
+            out.append(f"{key}='{quoted}'")
+    return out
+
+
+def precheck_overrides(stage: str, overrides: list[str]) -> None:
+    """Compose once before Hydra runs so a bad key or value becomes one line, not Hydra's multi-line report."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3", job_name=stage):
+            compose(config_name=stage, overrides=overrides, return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        hint = "check the key with `faceswap {} --cfg job`; use +key=value to add a new key".format(stage)
+        print(f"error: {first} — {hint}", file=sys.stderr)
+        sys.exit(2)
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -69,6 +109,10 @@ def main(argv: list[str] | None = None) -> Any:
     if stage not in STAGES:
         print(f"error: unknown stage '{stage}' — choose one of: {', '.join(STAGES)}", file=sys.stderr)
         sys.exit(2)
+    overrides = positional_to_overrides(stage, overrides)
+
+    if not any(o.startswith("-") for o in overrides):
+        precheck_overrides(stage, overrides)
 
     import hydra
 
@@ -77,8 +121,6 @@ def main(argv: list[str] | None = None) -> Any:
         return run_stage(stage, cfg)
 
     sys.argv = [f"faceswap {stage}", *overrides]
-    if not any(o.startswith("hydra.job.name=") for o in overrides):
-        sys.argv.append(f"hydra.job.name={stage}")
     return _entry()
 
 

@@ -1,1 +1,1 @@
-"""faceswap.training."""
+"""Training: the swap LightningModule, EMA, stage runner, checkpoints, previews and export."""

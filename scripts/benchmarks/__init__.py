@@ -1,0 +1,1 @@
+"""Speed benchmarks, one module per area, each exposing `run(quick: bool, device: str) -> dict`."""

@@ -1,0 +1,104 @@
+"""Detector interface: declare `needs`, `fit` on train (select on val), `score` fake probabilities.
+
+`FeatureDetector` covers the hand-crafted-feature detectors: subclasses only write `features`;
+a standardiser + logistic regression is fitted on train with its C chosen by val AUC.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from faceswap.bench.metrics import roc_auc
+from faceswap.bench.samples import Samples
+from faceswap.utils.errors import FaceswapError
+
+
+class Detector(ABC):
+    """A deepfake detector. Scores are P(fake) in [0, 1], one per sample."""
+
+    name: ClassVar[str] = "detector"
+    needs: ClassVar[frozenset[str]] = frozenset({"crops"})
+    uses_fakes: ClassVar[bool] = True  # False: trained without fakes (SBI) or not trained at all
+    robust_to_crops: ClassVar[bool] = True  # crop perturbations change its input (robustness table)
+    in_average: ClassVar[bool] = True  # provenance is reported in its own column
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.fitted = False
+
+    def skip_reason(self, samples: Samples) -> str | None:
+        """Why this detector cannot run on `samples`, or None."""
+        return samples.missing(self.needs)
+
+    @abstractmethod
+    def fit(self, train: Samples, val: Samples | None = None) -> Detector:
+        """Learn from `train` (labels available), choose hyper-parameters / epoch on `val`."""
+
+    @abstractmethod
+    def score(self, samples: Samples) -> np.ndarray:
+        """P(fake) per sample, [N] float64."""
+
+    def _check_fitted(self) -> None:
+        if not self.fitted:
+            raise FaceswapError(f"detector '{self.name}' is not trained", "call fit(train) before score(samples)")
+
+
+def both_classes(samples: Samples | None) -> bool:
+    return samples is not None and len(samples) > 0 and samples.labels.min() != samples.labels.max()
+
+
+class FeatureDetector(Detector):
+    """Hand-crafted features + standardised logistic regression (C selected on val AUC)."""
+
+    def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)) -> None:
+        super().__init__(seed)
+        self.c_grid = tuple(float(c) for c in c_grid)
+        self.model: Pipeline | None = None
+        self.chosen_c: float | None = None
+
+    @abstractmethod
+    def features(self, samples: Samples) -> np.ndarray:
+        """[N,D] float features."""
+
+    def _classifier(self, c: float) -> Pipeline:
+        logreg = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=self.seed)
+        return make_pipeline(StandardScaler(), logreg)
+
+    def fit(self, train: Samples, val: Samples | None = None) -> FeatureDetector:
+        if not both_classes(train):
+            raise FaceswapError(f"detector '{self.name}' needs real and fake training samples", "generate both")
+        x_train = _finite(self.features(train))
+        grid = self.c_grid if both_classes(val) else (1.0,)
+        x_val = _finite(self.features(val)) if both_classes(val) else None
+        best: tuple[float, float, Pipeline] | None = None
+        for c in grid:
+            model = self._classifier(c).fit(x_train, train.labels)
+            auc = roc_auc(val.labels, model.predict_proba(x_val)[:, 1]) if x_val is not None else 0.0
+            auc = -1.0 if np.isnan(auc) else auc
+            if best is None or auc > best[0]:
+                best = (auc, c, model)
+        assert best is not None
+        _, self.chosen_c, self.model = best
+        self.fitted = True
+        return self
+
+    def score(self, samples: Samples) -> np.ndarray:
+        self._check_fitted()
+        assert self.model is not None
+        return self.model.predict_proba(_finite(self.features(samples)))[:, 1].astype(np.float64)
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def to_gray(crops: np.ndarray) -> np.ndarray:
+    """[N,S,S,3] uint8 -> [N,S,S] float32 luma (BT.601)."""
+    x = crops.astype(np.float32)
+    return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114

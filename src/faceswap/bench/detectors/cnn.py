@@ -1,0 +1,79 @@
+"""Shared CPU training loop for the small CNN detectors: BCE, Adam, flips, best epoch by val AUC."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from faceswap.bench.metrics import roc_auc
+
+EpochData = Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def to_tensor(crops: np.ndarray) -> torch.Tensor:
+    """[N,S,S,3] uint8 -> [N,3,S,S] float in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float()
+    return x / 127.5 - 1.0
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, crops: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """P(fake) for crops [N,S,S,3] uint8 -> [N] float64."""
+    model.eval()
+    out = [torch.sigmoid(model(to_tensor(crops[i : i + batch_size])).flatten()) for i in range(0, len(crops), batch_size)]
+    return torch.cat(out).double().numpy() if out else np.zeros(0)
+
+
+def train_classifier(
+    model: nn.Module,
+    epoch_data: EpochData,
+    val: tuple[np.ndarray, np.ndarray] | None,
+    epochs: int,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+) -> tuple[nn.Module, dict[str, float]]:
+    """Train `model` (logits [N,1]) for `epochs`; keep the weights of the epoch with the best val AUC."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    optim = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    best_auc, best_state, best_epoch = -1.0, copy.deepcopy(model.state_dict()), -1
+    for epoch in range(epochs):
+        crops, labels = epoch_data(epoch, rng)
+        _train_epoch(model, optim, crops, labels, batch_size, rng)
+        if val is not None and len(set(val[1].tolist())) == 2:
+            auc = roc_auc(val[1], predict_proba(model, val[0]))
+            auc = -1.0 if np.isnan(auc) else auc
+        else:
+            auc = float(epoch)  # no usable val: keep the last epoch
+        if auc >= best_auc:
+            best_auc, best_state, best_epoch = auc, copy.deepcopy(model.state_dict()), epoch
+    model.load_state_dict(best_state)
+    model.eval()
+    return model, {"best_epoch": float(best_epoch), "val_auc": best_auc if val is not None else float("nan")}
+
+
+def _train_epoch(
+    model: nn.Module, optim: torch.optim.Optimizer, crops: np.ndarray, labels: np.ndarray, batch_size: int,
+    rng: np.random.Generator,
+) -> None:
+    model.train()
+    n_fake = max(1, int(labels.sum()))
+    pos_weight = torch.tensor([(len(labels) - n_fake) / n_fake], dtype=torch.float32)
+    loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    order = rng.permutation(len(crops))
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        x = to_tensor(crops[idx])  # [B,3,S,S]
+        flip = torch.from_numpy(rng.random(len(idx)) < 0.5)
+        x[flip] = x[flip].flip(-1)
+        y = torch.from_numpy(labels[idx].astype(np.float32))
+        optim.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x).flatten(), y)
+        loss.backward()
+        optim.step()

@@ -1,0 +1,110 @@
+"""`Samples`: the in-memory batch every detector fits on and scores (crops, labels, landmarks, media).
+
+A detector only sees what is here — never the ground-truth mask or any label field except `labels`
+during `fit`. Subsets and perturbed copies share everything but the selected rows / new crops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+NEEDS = frozenset({"crops", "landmarks", "video", "audio", "files"})
+
+
+@dataclass(frozen=True)
+class Samples:
+    """N labelled crops; row i of every array belongs to the same sample."""
+
+    crops: np.ndarray  # [N,S,S,3] uint8 RGB
+    labels: np.ndarray  # [N] int64, 1 = fake
+    methods: np.ndarray  # [N] str ("real" for real samples)
+    video_ids: np.ndarray  # [N] str, the target video the crop comes from
+    frame_index: np.ndarray  # [N] int64
+    ids: np.ndarray  # [N] str, unique sample id
+    landmarks: np.ndarray | None = None  # [N,68,2] float32 crop px, NaN rows where unknown
+    timestamps: np.ndarray | None = None  # [N] float seconds in the source video
+    media: np.ndarray | None = None  # [N] object: path of the media file the sample stands for, or None
+    has_audio: np.ndarray | None = None  # [N] bool: `media` carries an audio track
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def size(self) -> int:
+        """Crop side in pixels."""
+        return int(self.crops.shape[1]) if len(self) else 0
+
+    @property
+    def video_keys(self) -> np.ndarray:
+        """Video identity for video-level AUC: the real video and each method's fake of it differ."""
+        return np.array([f"{m}/{v}" for m, v in zip(self.methods, self.video_ids, strict=True)], dtype=object)
+
+    def subset(self, index: Any) -> Samples:
+        """Rows selected by a boolean mask or an index array."""
+        idx = np.asarray(index)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+
+        def pick(arr: np.ndarray | None) -> np.ndarray | None:
+            return None if arr is None else arr[idx]
+
+        return replace(
+            self,
+            crops=self.crops[idx],
+            labels=self.labels[idx],
+            methods=self.methods[idx],
+            video_ids=self.video_ids[idx],
+            frame_index=self.frame_index[idx],
+            ids=self.ids[idx],
+            landmarks=pick(self.landmarks),
+            timestamps=pick(self.timestamps),
+            media=pick(self.media),
+            has_audio=pick(self.has_audio),
+        )
+
+    def with_crops(self, crops: np.ndarray) -> Samples:
+        """Same samples with new pixels (a perturbation)."""
+        if crops.shape[0] != len(self):
+            raise ValueError(f"{crops.shape[0]} crops for {len(self)} samples")
+        return replace(self, crops=crops)
+
+    def missing(self, needs: frozenset[str]) -> str | None:
+        """Why these samples cannot feed a detector with `needs`, or None when they can."""
+        if not len(self):
+            return "no samples"
+        if "landmarks" in needs and (self.landmarks is None or np.isnan(self.landmarks).all()):
+            return "the dataset has no landmarks"
+        if "video" in needs and len(set(self.video_ids.tolist())) == len(self) and self.timestamps is None:
+            return "samples are single images, not video frames"
+        if "audio" in needs and (self.has_audio is None or not bool(np.any(self.has_audio))):
+            return "no sample comes from media with an audio track"
+        if "files" in needs and (self.media is None or all(m is None for m in self.media)):
+            return "the dataset does not link samples to media files"
+        return None
+
+
+def concat(parts: list[Samples]) -> Samples:
+    """Stack several sample sets (same crop size) into one."""
+    if not parts:
+        raise ValueError("nothing to concatenate")
+
+    def cat(name: str) -> np.ndarray | None:
+        arrays = [getattr(p, name) for p in parts]
+        return None if any(a is None for a in arrays) else np.concatenate(arrays)
+
+    return Samples(
+        crops=np.concatenate([p.crops for p in parts]),
+        labels=np.concatenate([p.labels for p in parts]),
+        methods=np.concatenate([p.methods for p in parts]),
+        video_ids=np.concatenate([p.video_ids for p in parts]),
+        frame_index=np.concatenate([p.frame_index for p in parts]),
+        ids=np.concatenate([p.ids for p in parts]),
+        landmarks=cat("landmarks"),
+        timestamps=cat("timestamps"),
+        media=cat("media"),
+        has_audio=cat("has_audio"),
+    )

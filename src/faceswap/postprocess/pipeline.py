@@ -1,0 +1,53 @@
+"""The post-processing chain applied to every generated face before it is pasted back.
+
+Order: face scale -> colour transfer -> sharpen -> degrade-to-match -> mask erode/feather. Blending
+happens in frame space (`faceswap.swap.paste`), using `blend` from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceswap.postprocess.blend import BLENDERS
+from faceswap.postprocess.color import COLOR_TRANSFERS, transfer
+from faceswap.postprocess.degrade import match_degradation
+from faceswap.postprocess.mask import refine_mask
+from faceswap.postprocess.sharpen import SHARPEN_MODES, scale_face, sharpen
+from faceswap.utils.errors import ConfigError
+
+
+@dataclass
+class PostProcessor:
+    """Settings of one post-processing chain (built from `configs/postprocess/*.yaml`)."""
+
+    color: str = "rct"
+    blend: str = "alpha"
+    erode: float = 0.0  # fraction of the crop side; + erodes, - dilates
+    blur: float = 0.05  # feather radius, fraction of the crop side
+    sharpen: str = "none"
+    sharpen_amount: float = 0.5
+    sharpen_radius: float = 1.0
+    face_scale: float = 1.0
+    degrade: bool = False
+
+    def __post_init__(self) -> None:
+        COLOR_TRANSFERS.get(self.color)
+        BLENDERS.get(self.blend)
+        if self.sharpen not in SHARPEN_MODES:
+            raise ConfigError(f"unknown postprocess.sharpen '{self.sharpen}'", f"choose one of: {', '.join(SHARPEN_MODES)}")
+        if not 0.5 <= self.face_scale <= 1.5:
+            raise ConfigError(f"postprocess.face_scale={self.face_scale} is out of range", "use a value in [0.5, 1.5]")
+        if not -0.3 <= self.erode <= 0.3 or not 0.0 <= self.blur <= 0.3:
+            raise ConfigError("postprocess.erode must be in [-0.3, 0.3] and blur in [0, 0.3]", "use smaller fractions")
+
+    def process_crop(self, generated: np.ndarray, original: np.ndarray,
+                     mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """generated/original [S,S,3] uint8 aligned crops, mask [S,S] float -> (face [S,S,3], soft mask [S,S])."""
+        face, mask = scale_face(generated, mask, self.face_scale)
+        face = transfer(self.color, face, original, mask)
+        face = sharpen(face, self.sharpen, self.sharpen_amount, self.sharpen_radius)
+        if self.degrade:
+            face = match_degradation(face, original, mask)
+        return face, refine_mask(mask, self.erode, self.blur)

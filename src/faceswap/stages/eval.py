@@ -1,0 +1,48 @@
+"""`faceswap eval`: quality of a swap in numbers (identity, pose, expression, reconstruction, stability)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from faceswap.eval.runner import EvalInputs, evaluate, to_markdown
+from faceswap.utils.errors import FaceswapError
+from faceswap.utils.io import atomic_write_json, atomic_write_text, require_file
+from faceswap.utils.logging import console
+
+
+def newest_video(folder: Path) -> Path:
+    videos = sorted(Path(folder).glob("*.mp4"), key=lambda p: p.stat().st_mtime)
+    if not videos:
+        raise FaceswapError(f"no swapped video in {folder}", "run `faceswap swap` first or set eval.swapped=FILE")
+    return videos[-1]
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    ecfg = cfg.eval
+    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.paths.swap_dir))
+    inputs = EvalInputs(
+        swapped=require_file(swapped, "swapped video"),
+        source=require_file(ecfg.source, "source video"),
+        source_identity=str(ecfg.source_identity),
+        target_identity=str(ecfg.target_identity),
+        faces_dir=Path(ecfg.faces_dir),
+        checkpoint=Path(ecfg.checkpoint) if ecfg.checkpoint else None,
+        gallery={k: Path(v) for k, v in ecfg.gallery.items()},
+        holdout_every=int(ecfg.holdout_every or 0),
+        max_frames=int(ecfg.max_frames),
+        max_faces=int(ecfg.max_faces),
+    )
+    result = evaluate(inputs)
+    out_dir = Path(ecfg.out_dir)
+    atomic_write_json(out_dir / "eval.json", result)
+    markdown = to_markdown(result)
+    atomic_write_text(out_dir / "eval.md", markdown)
+    console.print(markdown)
+    return {
+        "id_retrieval": result["identity"]["retrieval_accuracy"],
+        "pose_error_deg": result["pose_error_deg"],
+        "temporal_ratio": result["temporal"]["ratio"],
+    }

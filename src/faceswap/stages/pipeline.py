@@ -1,0 +1,88 @@
+"""`faceswap pipeline`: every step in order on one config, then a summary of where each artifact is."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from faceswap.utils.io import atomic_write_json, ensure_writable_dir
+from faceswap.utils.logging import console, print_summary
+
+# What each step leaves behind, relative to paths.run_dir (docs/architecture.md, "Run directory").
+ARTIFACTS: dict[str, list[str]] = {
+    "collect": ["collect"],
+    "preprocess": ["faces"],
+    "train": ["train/checkpoints/last.ckpt", "train/generator.pt", "train/previews"],
+    "finetune": ["finetune/checkpoints/last.ckpt", "finetune/generator.pt"],
+    "swap": ["swap"],
+    "generate": ["synthetic/index.json"],
+    "bench": ["bench/report.md", "bench/results.json"],
+    "eval": ["eval/eval.json", "eval/eval.md"],
+}
+
+
+def run_step(name: str, cfg: DictConfig) -> tuple[Any, float]:
+    """Run one stage module exactly as `faceswap <name>` would, returning its result and seconds."""
+    module = importlib.import_module(f"faceswap.stages.{name}")
+    console.rule(f"[bold]{name}")
+    start = time.perf_counter()
+    result = module.run(cfg)
+    return result, time.perf_counter() - start
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    run_dir = ensure_writable_dir(cfg.paths.run_dir)
+    steps = list(cfg.pipeline.steps)
+    unknown = [s for s in steps if s not in ARTIFACTS]
+    if unknown:
+        from faceswap.utils.errors import ConfigError
+
+        raise ConfigError(f"unknown pipeline step(s) {unknown}", f"pipeline.steps may hold: {', '.join(ARTIFACTS)}")
+    timings: dict[str, float] = {}
+    results: dict[str, Any] = {}
+    total_start = time.perf_counter()
+    for name in steps:
+        results[name], timings[name] = run_step(name, cfg)
+    total = time.perf_counter() - total_start
+    summary = _summary(run_dir, steps, timings, results, total)
+    atomic_write_json(run_dir / "pipeline.json", summary)
+    _print(summary)
+    return summary
+
+
+def _summary(
+    run_dir: Path, steps: list[str], timings: dict[str, float], results: dict[str, Any], total: float
+) -> dict[str, Any]:
+    artifacts = {
+        f"{step}: {rel}": str((run_dir / rel).resolve())
+        for step in steps
+        for rel in ARTIFACTS[step]
+        if (run_dir / rel).exists()
+    }
+    scalars = {
+        f"{step}/{key}": value
+        for step, res in results.items()
+        if isinstance(res, dict)
+        for key, value in res.items()
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    }
+    return {
+        "run_dir": str(run_dir.resolve()),
+        "seconds": {k: round(v, 2) for k, v in timings.items()} | {"total": round(total, 2)},
+        "artifacts": artifacts,
+        "results": scalars,
+    }
+
+
+def _print(summary: dict[str, Any]) -> None:
+    print_summary("pipeline timings (s)", summary["seconds"])
+    if summary["results"]:
+        print_summary("results", summary["results"])
+    print_summary("artifacts", summary["artifacts"])
+    eval_md = Path(summary["run_dir"]) / "eval" / "eval.md"
+    if eval_md.exists():
+        console.print(eval_md.read_text())

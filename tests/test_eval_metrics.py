@@ -1,0 +1,57 @@
+"""Swap-quality metrics on constructed cases whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceswap.eval import metrics
+
+
+@pytest.fixture
+def image() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+
+
+def test_identical_images_score_perfectly(image: np.ndarray) -> None:
+    assert metrics.ssim(image, image) == pytest.approx(1.0)
+    assert metrics.psnr(image, image) == 100.0
+
+
+def test_noise_lowers_ssim_and_psnr() -> None:
+    ramp = np.linspace(0, 255, 64)
+    image = np.stack([np.add.outer(ramp, ramp) / 2] * 3, axis=-1).astype(np.uint8)  # smooth [64,64,3]
+    noisy = np.clip(image.astype(int) + np.random.default_rng(1).normal(0, 20, image.shape), 0, 255).astype(np.uint8)
+    assert metrics.ssim(image, noisy) < 0.9
+    assert 15 < metrics.psnr(image, noisy) < 30
+
+
+def test_retrieval_accuracy_counts_nearest_identity() -> None:
+    gallery = {"a": np.zeros(128), "b": np.ones(128)}
+    descs = np.stack([np.full(128, 0.9), np.full(128, 0.8), np.full(128, 0.1)])
+    assert metrics.retrieval_accuracy(descs, gallery, "b") == pytest.approx(2 / 3)
+
+
+def test_expression_error_ignores_pose_and_scale() -> None:
+    rng = np.random.default_rng(2)
+    pts = rng.uniform(0, 100, (68, 2))
+    angle = np.deg2rad(25)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = 1.7 * pts @ rot.T + np.array([30.0, -12.0])
+    assert metrics.expression_error(pts, moved) < 1e-6
+    mouth_open = pts.copy()
+    mouth_open[48:68, 1] += 8.0
+    assert metrics.expression_error(pts, mouth_open) > 0.01
+
+
+def test_pose_error_wraps_angles() -> None:
+    assert metrics.pose_error((0.0, 0.0, 179.0), (0.0, 0.0, -179.0)) == pytest.approx(2.0 / 3.0)
+    assert metrics.pose_error((10.0, 5.0, 0.0), (10.0, 5.0, 0.0)) == 0.0
+
+
+def test_temporal_change_zero_for_static_clip(image: np.ndarray) -> None:
+    mask = np.ones(image.shape[:2], np.float32)
+    assert metrics.temporal_change([image] * 4, [mask] * 4) == 0.0
+    flicker = [image, 255 - image, image]
+    assert metrics.temporal_change(flicker, [mask] * 3) > 50
