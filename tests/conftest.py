@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from faceswap.cli import config_dir
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+# C2PA signing keys that tests make go to a throwaway folder, never the user's ~/.config/faceswap
+os.environ.setdefault("FACESWAP_CONFIG_HOME", tempfile.mkdtemp(prefix="faceswap-config-"))
 
 # Overrides that make every stage small enough for a 2-core CI machine.
 TINY: list[str] = ["debug=fast"]

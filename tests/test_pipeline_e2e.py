@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,36 @@ from faceswap.stages import pipeline
 from tests.conftest import compose_stage
 
 
+NETWORK_ATTEMPTS: list[str] = []
+
+
+def _refuse_network(self: socket.socket, address: Any) -> None:
+    family = getattr(self, "family", None)
+    if family in (socket.AF_INET, socket.AF_INET6):
+        NETWORK_ATTEMPTS.append(repr(address))
+        raise OSError("network access is blocked in this test")
+    return _REAL_CONNECT(self, address)
+
+
+_REAL_CONNECT = socket.socket.connect
+
+
 @pytest.fixture(scope="module")
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The default pipeline (shrunk by debug=fast) with every internet socket refused."""
     root = tmp_path_factory.mktemp("pipeline")
     cfg = compose_stage("pipeline", root)
-    summary = pipeline.run(cfg)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(socket.socket, "connect", _refuse_network)
+    try:
+        summary = pipeline.run(cfg)
+    finally:
+        mp.undo()
     return Path(cfg.paths.run_dir), summary
+
+
+def test_pipeline_made_no_network_access(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
+    assert NETWORK_ATTEMPTS == []
 
 
 def test_every_step_ran_and_left_its_artifacts(pipeline_run: tuple[Path, dict[str, Any]]) -> None:

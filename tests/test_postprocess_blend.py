@@ -91,7 +91,7 @@ def test_erode_dilate_and_feather() -> None:
 def test_refine_mask_sizes_are_relative_to_the_crop() -> None:
     def square(size: int) -> np.ndarray:
         m = np.zeros((size, size), np.float32)
-        m[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = 1
+        m[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 1
         return m
 
     small = refine_mask(square(64), erode=0.125, blur=0.0)

@@ -68,14 +68,18 @@ def test_linear_modes_match_mean_and_covariance(pair, mode: str) -> None:
     out = _masked(transfer(mode, source, target, mask), mask)
     tgt = _masked(target, mask)
     np.testing.assert_allclose(out.mean(0), tgt.mean(0), atol=1.5)
-    np.testing.assert_allclose(np.cov(out, rowvar=False), np.cov(tgt, rowvar=False), atol=0.1 * np.cov(tgt, rowvar=False).max())
+    np.testing.assert_allclose(
+        np.cov(out, rowvar=False), np.cov(tgt, rowvar=False), atol=0.1 * np.cov(tgt, rowvar=False).max()
+    )
 
 
 def test_mkl_is_the_minimal_displacement_map(pair) -> None:
     """MKL is the optimal-transport linear map: it moves pixels less than LCT for the same statistics."""
     source, target, mask = pair
     src = _masked(source, mask)
-    moved = {m: np.linalg.norm(_masked(transfer(m, source, target, mask), mask) - src, axis=1).mean() for m in ("lct", "mkl")}
+    moved = {
+        m: np.linalg.norm(_masked(transfer(m, source, target, mask), mask) - src, axis=1).mean() for m in ("lct", "mkl")
+    }
     assert moved["mkl"] <= moved["lct"] + 1e-6
 
 

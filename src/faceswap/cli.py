@@ -106,6 +106,10 @@ def main(argv: list[str] | None = None) -> Any:
         print_help()
         return 0
     stage, overrides = argv[0], argv[1:]
+    if stage not in STAGES and os.environ.get("LOCAL_RANK") and os.environ.get("FACESWAP_STAGE") in STAGES:
+        # a DDP worker that Lightning relaunched with our overrides but without the stage name
+        stage, overrides = os.environ["FACESWAP_STAGE"], argv
+    os.environ["FACESWAP_STAGE"] = stage
     if stage not in STAGES:
         print(f"error: unknown stage '{stage}' — choose one of: {', '.join(STAGES)}", file=sys.stderr)
         sys.exit(2)

@@ -43,9 +43,7 @@ DEFAULT_LEVELS: dict[str, list[float]] = {
 }
 
 
-def perturb(
-    name: str, crops: np.ndarray, level: float, groups: np.ndarray | None = None, seed: int = 0
-) -> np.ndarray:
+def perturb(name: str, crops: np.ndarray, level: float, groups: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
     """Apply perturbation `name` at `level` to crops [N,S,S,3] uint8."""
     fn = PERTURBATIONS.get(name)
     groups = np.zeros(len(crops), dtype=object) if groups is None else np.asarray(groups, dtype=object)
@@ -109,7 +107,9 @@ def downup(crops: np.ndarray, level: float, groups: np.ndarray, rng: np.random.G
     small = (max(1, round(width / level)), max(1, round(height / level)))
     return np.stack(
         [
-            cv2.resize(cv2.resize(c, small, interpolation=cv2.INTER_LINEAR), (width, height), interpolation=cv2.INTER_LINEAR)
+            cv2.resize(
+                cv2.resize(c, small, interpolation=cv2.INTER_LINEAR), (width, height), interpolation=cv2.INTER_LINEAR
+            )
             for c in crops
         ]
     )

@@ -28,6 +28,7 @@ class Samples:
     timestamps: np.ndarray | None = None  # [N] float seconds in the source video
     media: np.ndarray | None = None  # [N] object: path of the media file the sample stands for, or None
     has_audio: np.ndarray | None = None  # [N] bool: `media` carries an audio track
+    files: np.ndarray | None = None  # [N] object: the published file holding the sample (provenance), or None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -64,6 +65,7 @@ class Samples:
             timestamps=pick(self.timestamps),
             media=pick(self.media),
             has_audio=pick(self.has_audio),
+            files=pick(self.files),
         )
 
     def with_crops(self, crops: np.ndarray) -> Samples:
@@ -82,8 +84,8 @@ class Samples:
             return "samples are single images, not video frames"
         if "audio" in needs and (self.has_audio is None or not bool(np.any(self.has_audio))):
             return "no sample comes from media with an audio track"
-        if "files" in needs and (self.media is None or all(m is None for m in self.media)):
-            return "the dataset does not link samples to media files"
+        if "files" in needs and (self.files is None or all(f is None for f in self.files)):
+            return "the dataset does not link samples to published media files (generate.publish=true)"
         return None
 
 
@@ -107,4 +109,5 @@ def concat(parts: list[Samples]) -> Samples:
         timestamps=cat("timestamps"),
         media=cat("media"),
         has_audio=cat("has_audio"),
+        files=cat("files"),
     )

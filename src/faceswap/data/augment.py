@@ -125,7 +125,9 @@ class Augmenter:
         out = self.geometric(image=image, target=image, masks=masks)
         target, masks = out["target"], list(out["masks"])
         target = self.photometric(image=target)["image"]  # the input is warped from this same image
-        warped = random_warp(target, rng, self.cfg.warp_strength, self.cfg.warp_grid) if self.cfg.random_warp else target
+        warped = (
+            random_warp(target, rng, self.cfg.warp_strength, self.cfg.warp_grid) if self.cfg.random_warp else target
+        )
         self.degrade.set_random_seed(int(rng.integers(2**31)))
         warped = self.degrade(image=warped)["image"]
         return warped, target, masks

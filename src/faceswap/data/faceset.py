@@ -25,8 +25,22 @@ JOURNAL = ".journal.jsonl"
 
 #: fields every manifest row has (docs/faceset.md); extra keys are allowed and kept
 FACE_FIELDS: tuple[str, ...] = (
-    "file", "mask", "identity", "source", "frame_index", "timestamp", "bbox", "landmarks", "landmarks_crop",
-    "matrix", "face_type", "size", "pose", "blur", "identity_distance", "config_hash",
+    "file",
+    "mask",
+    "identity",
+    "source",
+    "frame_index",
+    "timestamp",
+    "bbox",
+    "landmarks",
+    "landmarks_crop",
+    "matrix",
+    "face_type",
+    "size",
+    "pose",
+    "blur",
+    "identity_distance",
+    "config_hash",
 )
 
 
@@ -35,8 +49,10 @@ def read_faceset(faces_dir: str | os.PathLike[str], check_files: bool = True) ->
     faces_dir = Path(faces_dir)
     manifest = faces_dir / MANIFEST
     if not manifest.is_file():
-        raise FaceswapError(f"no face set at {faces_dir} (missing {MANIFEST})",
-                            "run `faceswap preprocess` first or point data.faces_dir at a face set")
+        raise FaceswapError(
+            f"no face set at {faces_dir} (missing {MANIFEST})",
+            "run `faceswap preprocess` first or point data.faces_dir at a face set",
+        )
     rows = read_jsonl(manifest)
     for row in rows:
         missing = [k for k in ("file", "mask", "landmarks_crop", "matrix") if k not in row]

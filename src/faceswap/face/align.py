@@ -86,20 +86,35 @@ def invert_matrix(matrix: np.ndarray) -> np.ndarray:
     return cv2.invertAffineTransform(np.asarray(matrix, np.float64))
 
 
-def align_face(image: np.ndarray, landmarks68: np.ndarray, size: int, face_type: str = "full",
-               padding: float = 0.0) -> AlignedFace:
+def align_face(
+    image: np.ndarray, landmarks68: np.ndarray, size: int, face_type: str = "full", padding: float = 0.0
+) -> AlignedFace:
     """Warp the face to an S x S crop; large downscales are pre-filtered so the crop does not alias."""
     matrix = alignment_matrix(landmarks68, size, face_type, padding)
-    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    source, warp = image, matrix
-    if scale < 0.5:  # shrink the frame first (area filter), then warp at a moderate scale
-        pre = 2.0 * scale
-        source = cv2.resize(image, None, fx=pre, fy=pre, interpolation=cv2.INTER_AREA)
-        warp = matrix.copy()
-        warp[:, :2] /= pre
-    crop = cv2.warpAffine(source, warp, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    crop = warp_to_crop(image, matrix, size)
     landmarks_crop = transform_points(landmarks68, matrix).astype(np.float32)
     return AlignedFace(crop=crop, matrix=matrix, landmarks_crop=landmarks_crop)
+
+
+def warp_to_crop(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """cv2.warpAffine of the crop; when it shrinks by more than 2x, the face's region is first reduced with
+    an area filter (no aliasing) — only that region, so a 4K frame costs no more than a small one."""
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale >= 0.5:
+        return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    corners = transform_points(
+        np.array([[0, 0], [size, 0], [0, size], [size, size]], np.float64), invert_matrix(matrix)
+    )
+    h, w = image.shape[:2]
+    x0, y0 = np.clip(np.floor(corners.min(0)).astype(int) - 2, 0, [w - 1, h - 1])
+    x1, y1 = np.clip(np.ceil(corners.max(0)).astype(int) + 2, [x0 + 1, y0 + 1], [w, h])
+    pre = 2.0 * scale
+    region = cv2.resize(image[y0:y1, x0:x1], None, fx=pre, fy=pre, interpolation=cv2.INTER_AREA)
+    # resize maps region px r to x = pre * (r + 0.5) - 0.5, and frame = r + (x0, y0): fold both into the matrix
+    warp = matrix.copy()
+    warp[:, 2] += matrix[:, :2] @ (np.array([x0, y0], np.float64) + 0.5 / pre - 0.5)
+    warp[:, :2] /= pre
+    return cv2.warpAffine(region, warp, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def paste_back(frame: np.ndarray, face_rgb: np.ndarray, mask01: np.ndarray, matrix: np.ndarray) -> np.ndarray:
@@ -119,8 +134,14 @@ def paste_back(frame: np.ndarray, face_rgb: np.ndarray, mask01: np.ndarray, matr
     roi_inv[:, 2] -= (x0, y0)  # crop -> ROI
     dsize = (x1 - x0, y1 - y0)
     face_w = cv2.warpAffine(face_rgb, roi_inv, dsize, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    mask_w = cv2.warpAffine(np.asarray(mask01, np.float32), roi_inv, dsize, flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+    mask_w = cv2.warpAffine(
+        np.asarray(mask01, np.float32),
+        roi_inv,
+        dsize,
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
     mask_w = np.clip(mask_w, 0.0, 1.0)[..., None]  # [h,w,1]
     roi = out[y0:y1, x0:x1]
     blended = roi.astype(np.float32) * (1.0 - mask_w) + face_w.astype(np.float32) * mask_w

@@ -62,8 +62,11 @@ class FaceBox:
         x0, y0 = landmarks.min(0)
         x1, y1 = landmarks.max(0)
         w, h = x1 - x0, y1 - y0
-        # dlib boxes cover brows-to-chin and roughly the jaw width, a little above the brows
-        return FaceBox(float(x0 - 0.02 * w), float(y0 - 0.12 * h), float(x1 + 0.02 * w), float(y1 + 0.02 * h), score)
+        # mean offsets of dlib HOG boxes from the 68-point extent, measured on 60 frames of real talking heads
+        # (sd ~0.05): a little wider than the jaw, above the brows, just above the chin
+        return FaceBox(
+            float(x0 - 0.045 * w), float(y0 - 0.125 * h), float(x1 + 0.045 * w), float(y1 - 0.065 * h), score
+        )
 
 
 class Detector:
@@ -126,8 +129,15 @@ class DlibCnnDetector(Detector):
             r = det.rect
             # MMOD boxes are tighter than HOG's; widen so the 68-point predictor sees the box it was trained on
             w, h = r.right() - r.left(), r.bottom() - r.top()
-            boxes.append(FaceBox(r.left() - 0.05 * w, r.top() - 0.05 * h, r.right() + 0.05 * w,
-                                 r.bottom() + 0.1 * h, float(det.confidence)))
+            boxes.append(
+                FaceBox(
+                    r.left() - 0.05 * w,
+                    r.top() - 0.05 * h,
+                    r.right() + 0.05 * w,
+                    r.bottom() + 0.1 * h,
+                    float(det.confidence),
+                )
+            )
         return boxes
 
 

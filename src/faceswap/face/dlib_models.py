@@ -1,4 +1,5 @@
-"""Locate dlib model files shipped by `face_recognition_models` without importing it (its __init__ needs pkg_resources)."""
+"""Locate dlib model files shipped by `face_recognition_models` without importing it (its __init__ needs
+pkg_resources)."""
 
 from __future__ import annotations
 
@@ -21,17 +22,21 @@ def model_path(name: str) -> Path:
     filename = MODEL_FILES.get(name, name)
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise FaceswapError("package face-recognition-models is not installed",
-                            "pip install face-recognition-models (it ships the offline dlib models)")
+        raise FaceswapError(
+            "package face-recognition-models is not installed",
+            "pip install face-recognition-models (it ships the offline dlib models)",
+        )
     for root in spec.submodule_search_locations:
         path = Path(root) / "models" / filename
         if path.is_file():
             return path
-    raise FaceswapError(f"dlib model file {filename} is missing from face-recognition-models",
-                        "reinstall it: pip install --force-reinstall face-recognition-models")
+    raise FaceswapError(
+        f"dlib model file {filename} is missing from face-recognition-models",
+        "reinstall it: pip install --force-reinstall face-recognition-models",
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shape_predictor(name: str = "shape_predictor_68"):  # -> dlib.shape_predictor
     """Cached: loading the 68-point model takes ~0.5 s and 100 MB."""
     import dlib

@@ -24,9 +24,49 @@ INNER_MOUTH = slice(60, 68)
 
 #: index permutation that maps the 68 points of a face to those of its horizontal mirror image
 MIRROR_68: tuple[int, ...] = (
-    *range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
-    45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
-    54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65,
+    *range(16, -1, -1),
+    *range(26, 16, -1),
+    27,
+    28,
+    29,
+    30,
+    35,
+    34,
+    33,
+    32,
+    31,
+    45,
+    44,
+    43,
+    42,
+    47,
+    46,
+    39,
+    38,
+    37,
+    36,
+    41,
+    40,
+    54,
+    53,
+    52,
+    51,
+    50,
+    49,
+    48,
+    59,
+    58,
+    57,
+    56,
+    55,
+    64,
+    63,
+    62,
+    61,
+    60,
+    67,
+    66,
+    65,
 )
 
 
@@ -52,7 +92,7 @@ class Dlib68Landmarker(Landmarker):
     def __call__(self, image: np.ndarray, box: FaceBox) -> np.ndarray:
         import dlib
 
-        rect = dlib.rectangle(int(round(box.x0)), int(round(box.y0)), int(round(box.x1)), int(round(box.y1)))
+        rect = dlib.rectangle(round(box.x0), round(box.y0), round(box.x1), round(box.y1))
         shape = self._predictor(np.ascontiguousarray(image), rect)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)  # [68,2]
 
@@ -64,4 +104,6 @@ def build_landmarker(name: str = "dlib68", **kwargs: Any) -> Landmarker:
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        raise ConfigError(f"bad option for landmarker '{name}': {exc}", "see configs/landmarks/ for its options") from exc
+        raise ConfigError(
+            f"bad option for landmarker '{name}': {exc}", "see configs/landmarks/ for its options"
+        ) from exc

@@ -45,7 +45,7 @@ def _region_mask(points_groups: list[np.ndarray], size: int, grow: float) -> np.
     for pts in points_groups:
         mask |= _fill_hull(pts, size)
         span = float(np.ptp(pts[:, 0]))
-        radius = max(1, int(round(span * grow)))
+        radius = max(1, round(span * grow))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
         mask = np.maximum(mask, cv2.dilate(_fill_hull(pts, size), kernel))
     return mask.astype(np.float32) / 255.0
@@ -71,7 +71,8 @@ def feather(mask01: np.ndarray, radius: int) -> np.ndarray:
     """Erode by `radius` then blur by it, so the soft edge stays inside the hard mask."""
     if radius <= 0:
         return mask01.astype(np.float32)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    grow = radius + 1  # the blur reaches `radius` px; erode one more so nothing leaks outside
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1))
     eroded = cv2.erode(mask01.astype(np.float32), kernel)
     k = 2 * radius + 1
     return np.clip(cv2.GaussianBlur(eroded, (k, k), radius / 2.0), 0.0, 1.0)

@@ -66,7 +66,10 @@ class ReconstructionLoss(nn.Module):
             terms["loss_mse"] = self.mse_weight * F.mse_loss(pred_face, target_face)
         if self.mask_weight:
             terms["loss_mask"] = self.mask_weight * F.mse_loss(pred_mask, target_mask)
-        for name, weight, region in (("loss_eyes", self.eye_weight, eye_mask), ("loss_mouth", self.mouth_weight, mouth_mask)):
+        for name, weight, region in (
+            ("loss_eyes", self.eye_weight, eye_mask),
+            ("loss_mouth", self.mouth_weight, mouth_mask),
+        ):
             if weight and region is not None:
                 area = region.sum().clamp_min(1.0)
                 terms[name] = weight * ((pred_rgb - target).abs() * region).sum() / (3 * area)

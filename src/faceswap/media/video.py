@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import av
 import numpy as np
 
 from faceswap.utils.errors import MediaError
 from faceswap.utils.io import atomic_path, require_file
+
+T = TypeVar("T")
 
 VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv")
 
@@ -46,8 +51,10 @@ def _open(path: str | os.PathLike[str]) -> av.container.InputContainer:
     try:
         container = av.open(str(path), mode="r")
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaError(f"cannot open video {path}: not a readable media file ({exc.__class__.__name__})",
-                         "check that the file is a complete video (re-download or re-export it)") from exc
+        raise MediaError(
+            f"cannot open video {path}: not a readable media file ({exc.__class__.__name__})",
+            "check that the file is a complete video (re-download or re-export it)",
+        ) from exc
     if not container.streams.video:
         container.close()
         raise MediaError(f"{path} has no video stream", "pass a video file with a picture track")
@@ -60,16 +67,32 @@ def probe(path: str | os.PathLike[str]) -> VideoInfo:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         fps = float(rate)
-        duration = float(stream.duration * stream.time_base) if stream.duration else (
-            container.duration / 1e6 if container.duration else 0.0)
+        duration = (
+            float(stream.duration * stream.time_base)
+            if stream.duration
+            else (container.duration / 1e6 if container.duration else 0.0)
+        )
         frames = int(stream.frames) or round(duration * fps)
-        return VideoInfo(fps=fps, frames=frames, width=stream.codec_context.width, height=stream.codec_context.height,
-                         has_audio=bool(container.streams.audio), duration=duration, codec=stream.codec_context.name)
+        return VideoInfo(
+            fps=fps,
+            frames=frames,
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            has_audio=bool(container.streams.audio),
+            duration=duration,
+            codec=stream.codec_context.name,
+        )
 
 
-def read_video(path: str | os.PathLike[str], every: int = 1, max_frames: int | None = None,
-               start: float | None = None, end: float | None = None, fps: float | None = None,
-               indices: set[int] | None = None) -> Iterator[VideoFrame]:
+def read_video(
+    path: str | os.PathLike[str],
+    every: int = 1,
+    max_frames: int | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    fps: float | None = None,
+    indices: set[int] | None = None,
+) -> Iterator[VideoFrame]:
     """Yield decoded frames: every Nth, or resampled to `fps`, within [start, end) s, at most `max_frames`.
 
     `indices` picks exact decode-order frame numbers (what a collect manifest recorded). A corrupt
@@ -87,8 +110,9 @@ def read_video(path: str | os.PathLike[str], every: int = 1, max_frames: int | N
         container.close()
 
 
-def _decode(container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: object,
-            src_fps: float) -> Iterator[tuple[int, float, av.VideoFrame]]:
+def _decode(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream, path: object, src_fps: float
+) -> Iterator[tuple[int, float, av.VideoFrame]]:
     index = 0
     try:
         for frame in container.decode(stream):
@@ -96,15 +120,23 @@ def _decode(container: av.container.InputContainer, stream: av.video.stream.Vide
             yield index, time, frame
             index += 1
     except av.error.FFmpegError as exc:
-        raise MediaError(f"video {path} is corrupt at frame {index}: {exc}",
-                         "re-export the video or limit the time range before the damage") from exc
+        raise MediaError(
+            f"video {path} is corrupt at frame {index}: {exc}",
+            "re-export the video or limit the time range before the damage",
+        ) from exc
     if index == 0:
         raise MediaError(f"video {path} has no decodable frames", "check that the file is a complete video")
 
 
-def _select(frames: Iterator[tuple[int, float, av.VideoFrame]], every: int, max_frames: int | None,
-            start: float | None, end: float | None, fps: float | None,
-            indices: set[int] | None) -> Iterator[VideoFrame]:
+def _select(
+    frames: Iterator[tuple[int, float, av.VideoFrame]],
+    every: int,
+    max_frames: int | None,
+    start: float | None,
+    end: float | None,
+    fps: float | None,
+    indices: set[int] | None,
+) -> Iterator[VideoFrame]:
     taken = 0
     next_time = start or 0.0
     last_wanted = max(indices) if indices else None
@@ -147,8 +179,14 @@ class VideoWriter:
     when that module is installed (ignored otherwise).
     """
 
-    def __init__(self, path: str | os.PathLike[str], fps: float, crf: int = 20, preset: str = "veryfast",
-                 audio_from: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        fps: float,
+        crf: int = 20,
+        preset: str = "veryfast",
+        audio_from: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.fps = Fraction(fps).limit_denominator(1001)
         self.crf, self.preset, self.audio_from = crf, preset, audio_from
@@ -175,15 +213,18 @@ class VideoWriter:
             self._stream.options = {"crf": str(self.crf), "preset": self.preset}
             self._size = (w, h)
         elif (w, h) != self._size:
-            raise MediaError(f"frame size {w}x{h} differs from the video's {self._size[0]}x{self._size[1]}",
-                             "resize frames to one size before writing")
+            raise MediaError(
+                f"frame size {w}x{h} differs from the video's {self._size[0]}x{self._size[1]}",
+                "resize frames to one size before writing",
+            )
         frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
         self.frames += 1
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self._container is not None and self._tmp is not None
         try:
             if self._stream is not None:
@@ -213,3 +254,40 @@ def _mux_audio_if_available(video_path: Path, audio_from: Path) -> None:
     mux = getattr(audio, "mux_audio", None)
     if mux is not None:
         mux(video_path, audio_from, video_path)
+
+
+def prefetch(frames: Iterable[T], depth: int = 8) -> Iterator[T]:
+    """Run an iterator (e.g. read_video) on a background thread, `depth` items ahead. FFmpeg decodes and
+    converts without the GIL, so decoding overlaps with detection on a second core. Errors re-raise here."""
+    buffer: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in frames:
+                if stop.is_set():
+                    return
+                buffer.put((item, None))
+        except BaseException as exc:  # handed to the consumer
+            buffer.put((None, exc))
+            return
+        buffer.put((done, None))
+
+    worker = threading.Thread(target=produce, name="frame-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = buffer.get()
+            if exc is not None:
+                raise exc
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)

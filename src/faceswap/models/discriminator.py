@@ -14,10 +14,15 @@ class PatchDiscriminator(nn.Module):
     (n_layers=3 -> 70 px, the pix2pix default). `spectral_norm` wraps every conv (Miyato et al.).
     """
 
-    def __init__(self, in_ch: int = 3, dims: int = 32, n_layers: int = 3, max_dims: int = 256, spectral_norm: bool = False) -> None:
+    def __init__(
+        self, in_ch: int = 3, dims: int = 32, n_layers: int = 3, max_dims: int = 256, spectral_norm: bool = False
+    ) -> None:
         super().__init__()
         wrap = _spectral_norm if spectral_norm else (lambda m: m)
-        layers: list[nn.Module] = [wrap(nn.Conv2d(in_ch, dims, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
+        layers: list[nn.Module] = [
+            wrap(nn.Conv2d(in_ch, dims, 4, stride=2, padding=1)),
+            nn.LeakyReLU(0.2, inplace=True),
+        ]
         prev = dims
         for i in range(1, n_layers):
             width = min(dims * 2**i, max_dims)

@@ -27,7 +27,9 @@ class SwapGenerator(nn.Module):
         super().__init__()
         identities = [str(i) for i in identities]
         if len(identities) != 2 or identities[0] == identities[1]:
-            raise ConfigError(f"a swap generator needs two different identities, got {identities}", "set data.pair=[a,b]")
+            raise ConfigError(
+                f"a swap generator needs two different identities, got {identities}", "set data.pair=[a,b]"
+            )
         self.resolution = int(resolution)
         self.identities = identities
         self.config: dict[str, Any] = {"arch": self.arch, "resolution": self.resolution, **kwargs}

@@ -28,11 +28,15 @@ def transfer(mode: str, source_rgb: np.ndarray, target_rgb: np.ndarray, mask: np
     """Apply colour-transfer `mode` to `source_rgb` so it matches `target_rgb` (uint8 in/out)."""
     for name, img in (("source", source_rgb), ("target", target_rgb)):
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-            raise FaceswapError(f"colour transfer needs RGB uint8 [H,W,3] images, got {name} {img.dtype} {img.shape}",
-                                "convert with faceswap.media.image.read_image")
+            raise FaceswapError(
+                f"colour transfer needs RGB uint8 [H,W,3] images, got {name} {img.dtype} {img.shape}",
+                "convert with faceswap.media.image.read_image",
+            )
     if source_rgb.shape != target_rgb.shape:
-        raise FaceswapError(f"colour transfer images differ in size: {source_rgb.shape} vs {target_rgb.shape}",
-                            "pass the generated and the original aligned crop at the same size")
+        raise FaceswapError(
+            f"colour transfer images differ in size: {source_rgb.shape} vs {target_rgb.shape}",
+            "pass the generated and the original aligned crop at the same size",
+        )
     return COLOR_TRANSFERS.get(mode)(source_rgb, target_rgb, mask)
 
 
@@ -137,8 +141,9 @@ def _random_rotation(rng: np.random.Generator) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def _iterative_transfer(source: np.ndarray, target: np.ndarray, mask: np.ndarray | None,
-                        iterations: int, step: float, seed: int) -> np.ndarray:
+def _iterative_transfer(
+    source: np.ndarray, target: np.ndarray, mask: np.ndarray | None, iterations: int, step: float, seed: int
+) -> np.ndarray:
     """Shared loop of idt/sot: rotate, match the 1-D marginals of every axis, rotate back."""
     rng = np.random.default_rng(seed)
     x = source.reshape(-1, 3).astype(np.float64)
@@ -153,8 +158,9 @@ def _iterative_transfer(source: np.ndarray, target: np.ndarray, mask: np.ndarray
 
 
 @COLOR_TRANSFERS.register("idt")
-def iterative_distribution_transfer(source: np.ndarray, target: np.ndarray,
-                                    mask: np.ndarray | None = None) -> np.ndarray:
+def iterative_distribution_transfer(
+    source: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Iterative distribution transfer (Pitié 2005): full 1-D matches along random rotations."""
     return _iterative_transfer(source, target, mask, iterations=10, step=1.0, seed=0)
 

@@ -30,8 +30,9 @@ def noise_sigma(image: np.ndarray, mask: np.ndarray | None = None) -> float:
     return float(np.sqrt(np.pi / 2.0) * sel.mean() / 6.0)
 
 
-def match_degradation(face: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None,
-                      seed: int = 0) -> np.ndarray:
+def match_degradation(
+    face: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None, seed: int = 0
+) -> np.ndarray:
     """Blur `face` until its sharpness does not exceed `target`'s, then add the missing Gaussian noise."""
     goal = sharpness(target, mask)
     out = face

@@ -16,7 +16,7 @@ MASK_MODES = ("learned", "hull", "intersection", "union")
 
 def relative_pixels(fraction: float, size: int) -> int:
     """A length given as a fraction of the crop side, rounded to whole pixels."""
-    return int(round(abs(fraction) * size))
+    return round(abs(fraction) * size)
 
 
 def combine_masks(mode: str, learned: np.ndarray | None, hull: np.ndarray | None) -> np.ndarray:

@@ -36,14 +36,17 @@ class PostProcessor:
         COLOR_TRANSFERS.get(self.color)
         BLENDERS.get(self.blend)
         if self.sharpen not in SHARPEN_MODES:
-            raise ConfigError(f"unknown postprocess.sharpen '{self.sharpen}'", f"choose one of: {', '.join(SHARPEN_MODES)}")
+            raise ConfigError(
+                f"unknown postprocess.sharpen '{self.sharpen}'", f"choose one of: {', '.join(SHARPEN_MODES)}"
+            )
         if not 0.5 <= self.face_scale <= 1.5:
             raise ConfigError(f"postprocess.face_scale={self.face_scale} is out of range", "use a value in [0.5, 1.5]")
         if not -0.3 <= self.erode <= 0.3 or not 0.0 <= self.blur <= 0.3:
             raise ConfigError("postprocess.erode must be in [-0.3, 0.3] and blur in [0, 0.3]", "use smaller fractions")
 
-    def process_crop(self, generated: np.ndarray, original: np.ndarray,
-                     mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def process_crop(
+        self, generated: np.ndarray, original: np.ndarray, mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """generated/original [S,S,3] uint8 aligned crops, mask [S,S] float -> (face [S,S,3], soft mask [S,S])."""
         face, mask = scale_face(generated, mask, self.face_scale)
         face = transfer(self.color, face, original, mask)

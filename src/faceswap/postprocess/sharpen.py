@@ -20,7 +20,7 @@ def sharpen(image: np.ndarray, mode: str = "unsharp", amount: float = 0.5, radiu
     if mode == "unsharp":
         blurred = cv2.GaussianBlur(img, (0, 0), sigmaX=max(radius, 0.1))
     else:
-        k = 2 * max(1, int(round(radius))) + 1
+        k = 2 * max(1, round(radius)) + 1
         blurred = cv2.blur(img, (k, k))
     out = img + amount * (img - blurred)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)

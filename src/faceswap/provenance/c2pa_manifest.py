@@ -16,9 +16,19 @@ from faceswap.utils.io import atomic_path
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 TOOL_NAME = "faceswap"
 FACESWAP_ASSERTION = "org.faceswap.synthetic"
-_MIME_BY_SUFFIX = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
-                   ".tif": "image/tiff", ".tiff": "image/tiff", ".mp4": "video/mp4", ".m4v": "video/mp4",
-                   ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".gif": "image/gif"}
+_MIME_BY_SUFFIX = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".avi": "video/x-msvideo",
+    ".gif": "image/gif",
+}
 
 
 def tool_version() -> str:
@@ -45,19 +55,27 @@ def manifest_definition(title: str, description: str, facts: dict[str, Any]) -> 
         "claim_generator_info": [agent],
         "title": title,
         "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": [{
-                "action": "c2pa.created",
-                "digitalSourceType": DIGITAL_SOURCE_TYPE,
-                "softwareAgent": agent,
-                "description": description,
-            }]}},
+            {
+                "label": "c2pa.actions",
+                "data": {
+                    "actions": [
+                        {
+                            "action": "c2pa.created",
+                            "digitalSourceType": DIGITAL_SOURCE_TYPE,
+                            "softwareAgent": agent,
+                            "description": description,
+                        }
+                    ]
+                },
+            },
             {"label": FACESWAP_ASSERTION, "data": facts},
         ],
     }
 
 
-def embed_manifest(path: str | os.PathLike[str], identity: SigningIdentity, description: str,
-                   facts: dict[str, Any]) -> bool:
+def embed_manifest(
+    path: str | os.PathLike[str], identity: SigningIdentity, description: str, facts: dict[str, Any]
+) -> bool:
     """Sign a manifest into `path` in place (atomically). Returns False when the format cannot hold one."""
     import c2pa
 
@@ -68,13 +86,20 @@ def embed_manifest(path: str | os.PathLike[str], identity: SigningIdentity, desc
     definition = manifest_definition(path.name, description, facts)
     try:
         info = c2pa.C2paSignerInfo(identity.alg, identity.chain_pem, identity.key_pem, None)
-        with c2pa.Signer.from_info(info) as signer, c2pa.Builder(definition) as builder, \
-                atomic_path(path) as tmp, open(path, "rb") as src, open(tmp, "w+b") as dst:
+        with (
+            c2pa.Signer.from_info(info) as signer,
+            c2pa.Builder(definition) as builder,
+            atomic_path(path) as tmp,
+            open(path, "rb") as src,
+            open(tmp, "w+b") as dst,
+        ):
             builder.sign(signer, mime, src, dst)
             dst.flush()
     except c2pa.C2paError as exc:
-        raise FaceswapError(f"C2PA signing of {path.name} failed: {exc}",
-                            "check provenance.cert/key (PEM chain + matching key), or set provenance.c2pa=false") from exc
+        raise FaceswapError(
+            f"C2PA signing of {path.name} failed: {exc}",
+            "check provenance.cert/key (PEM chain + matching key), or set provenance.c2pa=false",
+        ) from exc
     return True
 
 
@@ -127,7 +152,9 @@ def _report_from_store(store: dict[str, Any]) -> ManifestReport:
     sources, facts = [], {}
     for assertion in active.get("assertions", []):
         if assertion.get("label", "").startswith("c2pa.actions"):
-            sources += [a["digitalSourceType"] for a in assertion["data"].get("actions", []) if "digitalSourceType" in a]
+            sources += [
+                a["digitalSourceType"] for a in assertion["data"].get("actions", []) if "digitalSourceType" in a
+            ]
         if assertion.get("label") == FACESWAP_ASSERTION:
             facts = assertion.get("data", {})
     results = store.get("validation_results", {}).get("activeManifest", {})
@@ -137,7 +164,8 @@ def _report_from_store(store: dict[str, Any]) -> ManifestReport:
         validation_state=store.get("validation_state"),
         digital_source_types=sources,
         claim_generator=f"{gen.get('name', '?')} {gen.get('version', '')}".strip(),
-        signer=(active.get("signature_info") or {}).get("common_name") or (active.get("signature_info") or {}).get("issuer"),
+        signer=(active.get("signature_info") or {}).get("common_name")
+        or (active.get("signature_info") or {}).get("issuer"),
         facts=facts,
         failures=[f"{f.get('code')}: {f.get('explanation', '')}" for f in results.get("failure", [])],
         manifest=active,

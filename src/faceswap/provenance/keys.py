@@ -41,20 +41,31 @@ def default_key_dir() -> Path:
     return Path(base).expanduser() / "c2pa"
 
 
-def load_identity(cert: str | os.PathLike[str] | None = None, key: str | os.PathLike[str] | None = None,
-                  key_dir: str | os.PathLike[str] | None = None, alg: str = "es256") -> SigningIdentity:
+def load_identity(
+    cert: str | os.PathLike[str] | None = None,
+    key: str | os.PathLike[str] | None = None,
+    key_dir: str | os.PathLike[str] | None = None,
+    alg: str = "es256",
+) -> SigningIdentity:
     """The user's certificate/key when both are given, else the local identity (created if missing)."""
     if cert or key:
         if not (cert and key):
-            raise FaceswapError("provenance.cert and provenance.key must be set together",
-                                "give both PEM files, or neither to use the local signing identity")
+            raise FaceswapError(
+                "provenance.cert and provenance.key must be set together",
+                "give both PEM files, or neither to use the local signing identity",
+            )
         return SigningIdentity(_read_pem(cert, "certificate"), _read_pem(key, "private key"), None, alg, "user")
     folder = Path(key_dir).expanduser() if key_dir else default_key_dir()
     if not (folder / CHAIN_FILE).is_file() or not (folder / KEY_FILE).is_file():
         create_local_identity(folder)
     ca = folder / CA_FILE
-    return SigningIdentity((folder / CHAIN_FILE).read_bytes(), (folder / KEY_FILE).read_bytes(),
-                           ca.read_bytes() if ca.is_file() else None, "es256", "local")
+    return SigningIdentity(
+        (folder / CHAIN_FILE).read_bytes(),
+        (folder / KEY_FILE).read_bytes(),
+        ca.read_bytes() if ca.is_file() else None,
+        "es256",
+        "local",
+    )
 
 
 def local_ca_pem(key_dir: str | os.PathLike[str] | None = None) -> bytes | None:
@@ -96,18 +107,28 @@ def create_local_identity(folder: Path) -> None:
         os.chmod(folder / name, 0o600)
 
 
-def _certificate(subject_key, issuer_key, common_name: str, issuer_cert):  # noqa: ANN001, ANN202
+def _certificate(subject_key, issuer_key, common_name: str, issuer_cert):
     """An X.509 v3 certificate: a CA when `issuer_cert` is None, else a C2PA signing certificate."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     is_ca = issuer_cert is None
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "faceswap (local)")])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "faceswap (local)"),
+        ]
+    )
     now = dt.datetime.now(dt.timezone.utc)
-    usage = dict(content_commitment=False, key_encipherment=False, data_encipherment=False, key_agreement=False,
-                 encipher_only=False, decipher_only=False)
+    usage = dict(
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -117,12 +138,14 @@ def _certificate(subject_key, issuer_key, common_name: str, issuer_cert):  # noq
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=_VALID_DAYS))
         .add_extension(x509.BasicConstraints(ca=is_ca, path_length=0 if is_ca else None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=not is_ca, key_cert_sign=is_ca, crl_sign=is_ca, **usage),
-                       critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=not is_ca, key_cert_sign=is_ca, crl_sign=is_ca, **usage), critical=True
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_key.public_key()), critical=False)
     )
     if not is_ca:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+        )
     return builder.sign(issuer_key, hashes.SHA256())

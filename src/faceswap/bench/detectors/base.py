@@ -73,13 +73,20 @@ class FeatureDetector(Detector):
     def fit(self, train: Samples, val: Samples | None = None) -> FeatureDetector:
         if not both_classes(train):
             raise FaceswapError(f"detector '{self.name}' needs real and fake training samples", "generate both")
-        x_train = _finite(self.features(train))
-        grid = self.c_grid if both_classes(val) else (1.0,)
-        x_val = _finite(self.features(val)) if both_classes(val) else None
+        x_val = self.features(val) if both_classes(val) else None
+        return self.fit_arrays(self.features(train), train.labels, x_val, val.labels if x_val is not None else None)
+
+    def fit_arrays(
+        self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | None, y_val: np.ndarray | None
+    ) -> FeatureDetector:
+        """Fit on feature rows; pick C by val AUC when val has both classes (else C = 1)."""
+        x_train = _finite(x_train)
+        use_val = x_val is not None and y_val is not None and len(set(np.asarray(y_val).tolist())) == 2
+        grid = self.c_grid if use_val else (1.0,)
         best: tuple[float, float, Pipeline] | None = None
         for c in grid:
-            model = self._classifier(c).fit(x_train, train.labels)
-            auc = roc_auc(val.labels, model.predict_proba(x_val)[:, 1]) if x_val is not None else 0.0
+            model = self._classifier(c).fit(x_train, y_train)
+            auc = roc_auc(y_val, model.predict_proba(_finite(x_val))[:, 1]) if use_val else 0.0
             auc = -1.0 if np.isnan(auc) else auc
             if best is None or auc > best[0]:
                 best = (auc, c, model)

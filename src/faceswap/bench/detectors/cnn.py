@@ -20,11 +20,19 @@ def to_tensor(crops: np.ndarray) -> torch.Tensor:
     return x / 127.5 - 1.0
 
 
+def model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
 @torch.no_grad()
 def predict_proba(model: nn.Module, crops: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """P(fake) for crops [N,S,S,3] uint8 -> [N] float64."""
+    """P(fake) for crops [N,S,S,3] uint8 -> [N] float64 (on the model's device)."""
     model.eval()
-    out = [torch.sigmoid(model(to_tensor(crops[i : i + batch_size])).flatten()) for i in range(0, len(crops), batch_size)]
+    dev = model_device(model)
+    out = [
+        torch.sigmoid(model(to_tensor(crops[i : i + batch_size]).to(dev)).flatten()).cpu()
+        for i in range(0, len(crops), batch_size)
+    ]
     return torch.cat(out).double().numpy() if out else np.zeros(0)
 
 
@@ -59,20 +67,26 @@ def train_classifier(
 
 
 def _train_epoch(
-    model: nn.Module, optim: torch.optim.Optimizer, crops: np.ndarray, labels: np.ndarray, batch_size: int,
+    model: nn.Module,
+    optim: torch.optim.Optimizer,
+    crops: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
     rng: np.random.Generator,
 ) -> None:
     model.train()
     n_fake = max(1, int(labels.sum()))
     pos_weight = torch.tensor([(len(labels) - n_fake) / n_fake], dtype=torch.float32)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    dev = model_device(model)
+    loss_fn = loss_fn.to(dev)
     order = rng.permutation(len(crops))
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         x = to_tensor(crops[idx])  # [B,3,S,S]
         flip = torch.from_numpy(rng.random(len(idx)) < 0.5)
         x[flip] = x[flip].flip(-1)
-        y = torch.from_numpy(labels[idx].astype(np.float32))
+        x, y = x.to(dev), torch.from_numpy(labels[idx].astype(np.float32)).to(dev)
         optim.zero_grad(set_to_none=True)
         loss = loss_fn(model(x).flatten(), y)
         loss.backward()

@@ -22,12 +22,18 @@ class Meso4(nn.Module):
         super().__init__()
 
         def block(cin: int, cout: int, k: int, pool: int) -> nn.Sequential:
-            return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2), nn.ReLU(), nn.BatchNorm2d(cout), nn.MaxPool2d(pool))
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, k, padding=k // 2), nn.ReLU(), nn.BatchNorm2d(cout), nn.MaxPool2d(pool)
+            )
 
         self.features = nn.Sequential(block(3, 8, 3, 2), block(8, 8, 5, 2), block(8, 16, 5, 2), block(16, 16, 5, 4))
         side = size // 32
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Dropout(0.5), nn.Linear(16 * side * side, 16), nn.LeakyReLU(0.1), nn.Dropout(0.5),
+            nn.Flatten(),
+            nn.Dropout(0.5),
+            nn.Linear(16 * side * side, 16),
+            nn.LeakyReLU(0.1),
+            nn.Dropout(0.5),
             nn.Linear(16, 1),
         )
 
@@ -50,12 +56,19 @@ class Meso4Detector(Detector):
         if not both_classes(train):
             raise FaceswapError("meso4 needs real and fake training samples", "generate both")
         if train.size % 32:
-            raise FaceswapError(f"meso4 needs a crop side divisible by 32, got {train.size}", "set generate.crop_size=128")
+            raise FaceswapError(
+                f"meso4 needs a crop side divisible by 32, got {train.size}", "set generate.crop_size=128"
+            )
         torch.manual_seed(self.seed)
         model = Meso4(train.size)
         val_data = (val.crops, val.labels) if both_classes(val) else None
         self.model, self.info = train_classifier(
-            model, lambda epoch, rng: (train.crops, train.labels), val_data, self.epochs, self.batch_size, self.lr,
+            model,
+            lambda epoch, rng: (train.crops, train.labels),
+            val_data,
+            self.epochs,
+            self.batch_size,
+            self.lr,
             seed=self.seed,
         )
         self.fitted = True

@@ -10,6 +10,7 @@ left by transposed convolutions / nearest up-sampling).
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
@@ -18,8 +19,9 @@ from faceswap.bench.samples import Samples
 
 def phase_only(gray: np.ndarray) -> np.ndarray:
     """[N,S,S] -> [N,S,S] real part of ifft2(exp(i * angle(fft2(x)))), standardised per image."""
-    spec = np.fft.fft2(gray - gray.mean(axis=(1, 2), keepdims=True))
-    recon = np.real(np.fft.ifft2(np.exp(1j * np.angle(spec))))
+    spec = scipy.fft.fft2((gray - gray.mean(axis=(1, 2), keepdims=True)).astype(np.float32), workers=-1)
+    unit = spec / np.maximum(np.abs(spec), 1e-12)  # e^{i phase}, complex64
+    recon = scipy.fft.ifft2(unit, workers=-1).real
     recon -= recon.mean(axis=(1, 2), keepdims=True)
     return recon / (recon.std(axis=(1, 2), keepdims=True) + 1e-8)
 
@@ -29,7 +31,9 @@ def phase_features(crops: np.ndarray, grid: int = 8, lags: int = 4, hist_bins: i
     recon = phase_only(to_gray(crops))  # [N,S,S]
     n, size = recon.shape[:2]
     edges = np.linspace(-4.0, 4.0, hist_bins + 1)
-    hist = np.stack([np.histogram(np.clip(r, -4, 4), bins=edges)[0] for r in recon]) / (size * size)
+    idx = np.clip(np.digitize(recon, edges[1:-1]), 0, hist_bins - 1).reshape(n, -1)  # [N,S*S] bin per pixel
+    offsets = (np.arange(n) * hist_bins)[:, None]
+    hist = np.bincount((idx + offsets).ravel(), minlength=n * hist_bins).reshape(n, hist_bins) / (size * size)
     cell = size // grid
     energy = (recon[:, : cell * grid, : cell * grid] ** 2).reshape(n, grid, cell, grid, cell).mean(axis=(2, 4))
     auto = []

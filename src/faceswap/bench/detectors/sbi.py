@@ -7,6 +7,8 @@ self-blends of val reals. Fakes in the train split are ignored on purpose.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
 from torch import nn
@@ -26,7 +28,7 @@ class BlendNet(nn.Module):
         super().__init__()
         chans = [3, width, width * 2, width * 2, width * 4, width * 4]
         layers: list[nn.Module] = []
-        for cin, cout in zip(chans[:-1], chans[1:], strict=True):
+        for cin, cout in itertools.pairwise(chans):
             layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(chans[-1], 1))
@@ -68,7 +70,10 @@ class SBIDetector(Detector):
         if val is not None and len(val_reals := _reals_with_landmarks(val)) >= 2:
             assert val_reals.landmarks is not None
             blended, _ = self_blend_batch(val_reals.crops, val_reals.landmarks, np.random.default_rng(self.seed + 1))
-            val_data = (np.concatenate([val_reals.crops, blended]), np.r_[np.zeros(len(val_reals)), np.ones(len(blended))])
+            val_data = (
+                np.concatenate([val_reals.crops, blended]),
+                np.r_[np.zeros(len(val_reals)), np.ones(len(blended))],
+            )
         torch.manual_seed(self.seed)
         self.model, self.info = train_classifier(
             BlendNet(self.width), epoch_data, val_data, self.epochs, self.batch_size, self.lr, seed=self.seed

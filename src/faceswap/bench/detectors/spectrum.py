@@ -6,35 +6,41 @@ profile of the spectrum exposes it independently of face content.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+import scipy.fft
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
 from faceswap.bench.samples import Samples
 
 
-def radial_bins(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer radius of every pixel of a centred [size,size] spectrum and pixel count per radius."""
-    yy, xx = np.indices((size, size))
-    radius = np.hypot(yy - size // 2, xx - size // 2).astype(np.int64)  # [S,S]
-    return radius, np.bincount(radius.ravel())
+@functools.cache
+def radial_average_matrix(size: int) -> np.ndarray:
+    """[S*(S//2+1), S//2] weights that average an rfft2 half-spectrum over each integer radius."""
+    fy = np.fft.fftfreq(size) * size  # [S] row frequencies in cycles per crop
+    fx = np.fft.rfftfreq(size) * size  # [S//2+1]
+    radius = np.hypot(fy[:, None], fx[None, :]).astype(np.int64).ravel()  # [S*(S//2+1)]
+    n_bins = size // 2
+    weights = np.zeros((radius.size, n_bins), np.float32)
+    keep = radius < n_bins
+    weights[np.flatnonzero(keep), radius[keep]] = 1.0
+    return weights / np.maximum(weights.sum(axis=0, keepdims=True), 1.0)
 
 
-def azimuthal_profile(gray: np.ndarray, n_bins: int | None = None) -> np.ndarray:
-    """[N,S,S] float -> [N,R] mean log power per integer radius (R = S//2 unless `n_bins`)."""
+@functools.cache
+def hann2d(size: int) -> np.ndarray:
+    return np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
+
+
+def azimuthal_profile(gray: np.ndarray) -> np.ndarray:
+    """[N,S,S] float -> [N,S//2] mean log power per integer radius (Hann window against edge leakage)."""
     n, size = gray.shape[0], gray.shape[1]
-    centred = gray - gray.mean(axis=(1, 2), keepdims=True)
-    window = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)  # limits edge leakage
-    spec = np.fft.fftshift(np.fft.fft2(centred * window), axes=(1, 2))
-    log_power = np.log(np.abs(spec) ** 2 + 1e-8)  # [N,S,S]
-    radius, counts = radial_bins(size)
-    r_max = n_bins or size // 2
-    flat_r = radius.ravel()
-    keep = flat_r < r_max
-    profile = np.empty((n, r_max), dtype=np.float64)
-    for i in range(n):
-        profile[i] = np.bincount(flat_r[keep], weights=log_power[i].ravel()[keep], minlength=r_max)[:r_max]
-    return profile / counts[:r_max]
+    centred = (gray - gray.mean(axis=(1, 2), keepdims=True)) * hann2d(size)
+    spec = scipy.fft.rfft2(centred.astype(np.float32), workers=-1)  # [N,S,S//2+1] complex64
+    log_power = np.log(spec.real**2 + spec.imag**2 + 1e-8).reshape(n, -1)
+    return (log_power @ radial_average_matrix(size)).astype(np.float64)
 
 
 @DETECTORS.register("spectrum")

@@ -16,42 +16,45 @@ from faceswap.bench.detectors.registry import DETECTORS
 from faceswap.bench.samples import Samples
 
 _KV = [[-1, 2, -2, 2, -1], [2, -6, 8, -6, 2], [-2, 8, -12, 8, -2], [2, -6, 8, -6, 2], [-1, 2, -2, 2, -1]]
-SRM_FILTERS: dict[str, np.ndarray] = {
-    "first_h": np.array([[0, 0, 0], [0, -1, 1], [0, 0, 0]], np.float32),
-    "first_v": np.array([[0, 0, 0], [0, -1, 0], [0, 1, 0]], np.float32),
-    "second_h": np.array([[0, 0, 0], [1, -2, 1], [0, 0, 0]], np.float32) / 2,
-    "second_v": np.array([[0, 1, 0], [0, -2, 0], [0, 1, 0]], np.float32) / 2,
-    "kb3": np.array([[-1, 2, -1], [2, -4, 2], [-1, 2, -1]], np.float32) / 4,
-    "edge3": np.array([[-1, 2, -1], [2, -4, 2], [0, 0, 0]], np.float32) / 4,
-    "kv5": np.array(_KV, np.float32) / 12,
+# name -> (integer kernel, divisor): residual = filter2D(x, kernel) / divisor
+SRM_FILTERS: dict[str, tuple[np.ndarray, float]] = {
+    "first_h": (np.array([[0, 0, 0], [0, -1, 1], [0, 0, 0]]), 1.0),
+    "first_v": (np.array([[0, 0, 0], [0, -1, 0], [0, 1, 0]]), 1.0),
+    "second_h": (np.array([[0, 0, 0], [1, -2, 1], [0, 0, 0]]), 2.0),
+    "second_v": (np.array([[0, 1, 0], [0, -2, 0], [0, 1, 0]]), 2.0),
+    "kb3": (np.array([[-1, 2, -1], [2, -4, 2], [-1, 2, -1]]), 4.0),
+    "edge3": (np.array([[-1, 2, -1], [2, -4, 2], [0, 0, 0]]), 4.0),
+    "kv5": (np.array(_KV), 12.0),
 }
+_KERNELS = [(k.astype(np.float32), d) for k, d in SRM_FILTERS.values()]
 
 
-def residual(image: np.ndarray, kernel: np.ndarray, border: int) -> np.ndarray:
-    """High-pass residual of one [S,S] float channel, image border dropped."""
-    res = cv2.filter2D(image, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT)
-    return res[border:-border, border:-border] if border else res
+def residual(plane: np.ndarray, kernel: np.ndarray, divisor: float) -> np.ndarray:
+    """High-pass residual of one [S,S] uint8 plane, 2 px border dropped -> float32 [S-4,S-4]."""
+    res = cv2.filter2D(plane, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT)[2:-2, 2:-2]
+    return res * np.float32(1.0 / divisor)
+
+
+def _crop_features(crop: np.ndarray, luma: np.ndarray, q: float, t: int) -> np.ndarray:
+    bins = 2 * t + 1
+    planes = [np.ascontiguousarray(crop[..., c]) for c in range(3)] + [luma]
+    res = np.stack([residual(p, k, d) for p in planes for k, d in _KERNELS])  # [4*K,H,W], luma last
+    n_maps = res.shape[0]
+    quant = (np.clip(np.rint(res * np.float32(1.0 / q)), -t, t) + t).astype(np.int64)  # [4*K,H,W]
+    offsets = (np.arange(n_maps) * bins)[:, None, None]
+    hist = np.bincount((quant + offsets).ravel(), minlength=n_maps * bins).reshape(n_maps, bins) / quant[0].size
+    moments = np.stack([np.abs(res).mean(axis=(1, 2)), res.std(axis=(1, 2))], axis=1)  # [4*K,2]
+    luma_q = quant[-len(_KERNELS) :]  # [K,H,W]
+    pairs = luma_q[..., :-1] * bins + luma_q[..., 1:]  # horizontal neighbour pairs
+    k_off = (np.arange(len(_KERNELS)) * bins * bins)[:, None, None]
+    cooc = np.bincount((pairs + k_off).ravel(), minlength=len(_KERNELS) * bins * bins) / pairs[0].size
+    return np.concatenate([hist[: -len(_KERNELS)].ravel(), moments[: -len(_KERNELS)].ravel(), cooc])
 
 
 def srm_features(crops: np.ndarray, q: float = 1.0, t: int = 2) -> np.ndarray:
     """[N,S,S,3] uint8 -> [N,D] residual statistics."""
-    gray = to_gray(crops)
-    rgb = crops.astype(np.float32)
-    bins = 2 * t + 1
-    rows = []
-    for i in range(len(crops)):
-        feats: list[np.ndarray] = []
-        for kernel in SRM_FILTERS.values():
-            for ch in range(3):
-                r = residual(np.ascontiguousarray(rgb[i, ..., ch]), kernel, 2)
-                quant = np.clip(np.rint(r / q), -t, t).astype(np.int64) + t
-                feats.append(np.bincount(quant.ravel(), minlength=bins) / quant.size)
-                feats.append(np.array([np.abs(r).mean(), r.std()]))
-            rg = np.clip(np.rint(residual(gray[i], kernel, 2) / q), -t, t).astype(np.int64) + t
-            pairs = rg[:, :-1] * bins + rg[:, 1:]  # horizontal neighbour pairs
-            feats.append(np.bincount(pairs.ravel(), minlength=bins * bins) / pairs.size)
-        rows.append(np.concatenate(feats))
-    return np.stack(rows)
+    luma = np.clip(to_gray(crops) + 0.5, 0, 255).astype(np.uint8)  # [N,S,S]
+    return np.stack([_crop_features(c, g, q, t) for c, g in zip(crops, luma, strict=True)])
 
 
 @DETECTORS.register("srm")

@@ -1,0 +1,78 @@
+"""Callbacks: periodic/last checkpoints written atomically, and the preview grid every N steps."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+from faceswap.training.loggers import log_image
+from faceswap.training.previews import preview_grid, write_png
+
+
+def save_checkpoint(trainer: pl.Trainer, path: str | os.PathLike[str]) -> Path:
+    """Full training state (weights, EMA, optimizers, loops, RNG) to `path`, renamed into place atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.part")
+    if trainer.is_global_zero:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    trainer.save_checkpoint(tmp, weights_only=False)  # every rank joins; rank 0 writes
+    if trainer.is_global_zero:
+        os.replace(tmp, path)
+    trainer.strategy.barrier("faceswap-checkpoint")
+    return path
+
+
+class PeriodicCheckpoint(pl.Callback):
+    """`last.ckpt` every `every` steps and when fitting ends; `step-XXXXXX.ckpt` snapshots every `keep_every`."""
+
+    def __init__(self, directory: str | os.PathLike[str], every: int, keep_every: int = 0) -> None:
+        self.directory, self.every, self.keep_every = Path(directory), max(1, every), keep_every
+        self._last_saved = -1
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
+        step = trainer.global_step
+        if step == self._last_saved or step == 0:
+            return
+        if step % self.every == 0:
+            save_checkpoint(trainer, self.directory / "last.ckpt")
+            self._last_saved = step
+        if self.keep_every and step % self.keep_every == 0:
+            save_checkpoint(trainer, self.directory / f"step-{step:07d}.ckpt")
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.global_step != self._last_saved:
+            save_checkpoint(trainer, self.directory / "last.ckpt")
+            self._last_saved = trainer.global_step
+
+
+class PreviewCallback(pl.Callback):
+    """EMA preview of fixed faces every `every` steps: `previews/step-XXXXXX.png`, `latest.png`, loggers."""
+
+    def __init__(
+        self, directory: str | os.PathLike[str], faces_a: torch.Tensor, faces_b: torch.Tensor, every: int
+    ) -> None:
+        self.directory, self.every = Path(directory), max(1, every)
+        self.faces_a, self.faces_b = faces_a, faces_b
+        self._last = -1
+
+    def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        step = trainer.global_step
+        if step == self._last or not trainer.is_global_zero:
+            return
+        self._last = step
+        grid = preview_grid(pl_module.ema, self.faces_a, self.faces_b)
+        write_png(self.directory / f"step-{step:07d}.png", grid)
+        write_png(self.directory / "latest.png", grid)
+        for logger in trainer.loggers:
+            log_image(logger, "preview", grid, step)
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
+        if trainer.global_step % self.every == 0 and trainer.global_step > 0:
+            self._write(trainer, pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._write(trainer, pl_module)

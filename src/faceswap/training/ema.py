@@ -1,0 +1,31 @@
+"""Exponential moving average of the generator (SG2ADA): smoother weights for previews, swaps and export."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+def make_ema(model: nn.Module) -> nn.Module:
+    """A frozen copy of `model` in eval mode."""
+    ema = copy.deepcopy(model)
+    ema.eval().requires_grad_(False)
+    return ema
+
+
+def ema_beta(batch_size: int, halflife_images: float) -> float:
+    """Per-step decay from a half-life counted in training images: 0.5 ** (batch / half-life)."""
+    if halflife_images <= 0:
+        return 0.0
+    return 0.5 ** (batch_size / halflife_images)
+
+
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
+    """ema <- beta * ema + (1 - beta) * model for parameters; buffers are copied."""
+    for p_ema, p in zip(ema.parameters(), model.parameters(), strict=True):
+        p_ema.lerp_(p.detach(), 1.0 - beta)
+    for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
+        b_ema.copy_(b)

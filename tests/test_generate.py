@@ -1,0 +1,134 @@
+"""`faceswap generate`: labelled real/fake crops with masks and full label records, leakage-free splits,
+no metadata in the crops, merging of methods across runs, and `faceswap bench` on the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from faceswap.stages.bench import run as run_bench
+from faceswap.stages.generate import run as run_generate
+from faceswap.synth.index import read_index
+from faceswap.synth.splits import check_no_leakage
+from faceswap.utils.errors import FaceswapError
+from tests.synth_media import write_run_inputs
+
+FRAMES = 12
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_run_inputs(tmp_path_factory.mktemp("gen_inputs") / "run", frames=FRAMES)
+
+
+def _overrides(inputs: dict[str, Path], *extra: str) -> list[str]:
+    run = inputs["run_dir"]
+    return [
+        f"generate.faces_dir={run / 'faces'}",
+        f"generate.collect_dir={run / 'collect'}",
+        f"generate.checkpoint={inputs['checkpoint']}",
+        "generate.mask=hull",
+        "generate.segment_frames=3",
+        *extra,
+    ]
+
+
+def png_chunks(path: Path) -> list[str]:
+    data = path.read_bytes()
+    pos, chunks = 8, []
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        chunks.append(data[pos + 4 : pos + 8].decode("ascii"))
+        pos += 12 + length
+    return chunks
+
+
+def test_generate_writes_labelled_crops(compose_cfg, inputs) -> None:
+    cfg = compose_cfg("generate", _overrides(inputs))
+    out = run_generate(cfg)
+    root = Path(cfg.generate.out_dir)
+    doc = read_index(root)
+    recs = doc["samples"]
+    reals = [r for r in recs if r["label"] == 0]
+    swaps = [r for r in recs if r["method"] not in ("real", "sbi")]
+    sbis = [r for r in recs if r["method"] == "sbi"]
+    assert len(reals) == 2 * FRAMES and len(swaps) == len(reals) and len(sbis) == len(reals)
+    assert out["samples"] == len(recs) and set(out["methods"]) == {swaps[0]["method"], "sbi"}
+    fake = swaps[0]
+    assert fake["source_identity"] != fake["target_identity"] and {
+        fake["source_identity"],
+        fake["target_identity"],
+    } == {"a", "b"}
+    assert len(fake["checkpoint_sha256"]) == 64 and fake["postprocess"]["color"] == cfg.postprocess.color
+    assert len(fake["landmarks"]) == 68 and fake["mask"] and fake["split"] in ("train", "val", "test")
+    check_no_leakage(recs)
+    splits_of = {}
+    for r in recs:
+        splits_of.setdefault(r["video_id"], set()).add(r["split"])
+    assert all(len(s) == 1 for s in splits_of.values()) and {r["split"] for r in recs} == {"train", "val", "test"}
+    # the fake differs from its real inside the mask and equals it well outside
+    by_key = {(r["video_id"], r["frame_index"]): r for r in reals}
+    for rec in swaps[:6]:
+        real = cv2.imread(str(root / by_key[(rec["video_id"], rec["frame_index"])]["file"])).astype(int)
+        img = cv2.imread(str(root / rec["file"])).astype(int)
+        mask = cv2.imread(str(root / rec["mask"]), cv2.IMREAD_GRAYSCALE)
+        far = cv2.dilate((mask > 0).astype(np.uint8), np.ones((7, 7), np.uint8)) == 0
+        assert far.any() and np.array_equal(img[far], real[far])
+        assert np.abs(img - real)[mask > 200].mean() > 2
+    for rec in recs[:5]:
+        assert set(png_chunks(root / rec["file"])) == {"IHDR", "IDAT", "IEND"}  # no tEXt/eXIf/iTXt: no metadata
+
+
+def test_runs_merge_methods_and_bench_reads_them(compose_cfg, inputs) -> None:
+    run_generate(compose_cfg("generate", _overrides(inputs, "generate.method=rct")))
+    cfg = compose_cfg(
+        "generate", _overrides(inputs, "generate.method=plain", "postprocess.color=none", "generate.sbi=false")
+    )
+    run_generate(cfg)
+    methods = {r["method"] for r in read_index(cfg.generate.out_dir)["samples"]}
+    assert methods == {"real", "rct", "plain", "sbi"}
+    bench_cfg = compose_cfg(
+        "bench", ["detector=[spectrum]", "bench.n_boot=20", "~bench.robustness", "+bench.robustness={jpeg:[50]}"]
+    )
+    res = run_bench(bench_cfg)["results"]
+    auc = res["main"]["spectrum"]["all"]["auc"]
+    assert 0.0 <= auc <= 1.0 and set(res["cross_method"]["spectrum"]) == {"rct", "plain", "sbi"}
+    assert json.loads((Path(bench_cfg.bench.out_dir) / "results.json").read_text())["methods"] == [
+        "plain",
+        "rct",
+        "sbi",
+    ]
+
+
+def test_video_route_and_missing_checkpoint(compose_cfg, inputs) -> None:
+    cfg = compose_cfg(
+        "generate",
+        _overrides(
+            inputs, "generate.targets=video", "generate.max_frames=4", "generate.sbi=false", "generate.landmarks=source"
+        ),
+    )
+    run_generate(cfg)
+    recs = read_index(cfg.generate.out_dir)["samples"]
+    assert sum(r["label"] == 0 for r in recs) == 8 and all(r["label"] == 0 or r["method"] != "sbi" for r in recs)
+    bad = compose_cfg(
+        "generate", _overrides(inputs, "generate.checkpoint=/nonexistent/g.pt", "generate.checkpoint_fallback=null")
+    )
+    with pytest.raises(FaceswapError, match="generator checkpoint not found"):
+        run_generate(bad)
+
+
+def test_provenance_detects_labelled_files_and_is_chance_when_stripped(compose_cfg, inputs) -> None:
+    cfg = compose_cfg("generate", _overrides(inputs, "generate.method=swap", "generate.sbi=false"))
+    run_generate(cfg)
+    recs = read_index(cfg.generate.out_dir)["samples"]
+    published = {r["published"] for r in recs if r["label"] == 1}
+    assert len(published) == 2 and all((Path(cfg.generate.out_dir) / p).is_file() for p in published)
+    bench_cfg = compose_cfg("bench", ["detector=[provenance,provenance_stripped]", "bench.n_boot=20"])
+    res = run_bench(bench_cfg)["results"]
+    assert res["main"]["provenance"]["swap"]["auc"] == 1.0
+    assert res["main"]["provenance_stripped"]["swap"]["auc"] == 0.5
+    assert res["detectors"]["provenance"]["in_average"] is False and "provenance" not in res["robustness"]

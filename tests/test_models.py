@@ -1,0 +1,78 @@
+"""Networks: every architecture x resolution builds and trains a step; the generator contract holds."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from faceswap.models import GENERATORS, PatchDiscriminator, build_generator
+from faceswap.utils.errors import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> object:
+    """One OpenMP thread: tiny convs gain nothing from two, and a busy 2-core CI box makes them much slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+TINY = {"enc_dims": 4, "latent_dims": 16, "inter_dims": 8, "dec_dims": 4, "mask_dims": 2}
+
+
+@pytest.mark.parametrize("arch", ["df", "liae"])
+@pytest.mark.parametrize("resolution", [64, 96, 128, 256])
+def test_generator_builds_and_steps(arch: str, resolution: int) -> None:
+    gen = build_generator({"arch": arch, "resolution": resolution, **TINY}, ["a", "b"])
+    x = torch.rand(2, 3, resolution, resolution)
+    before = [p.detach().clone() for p in gen.parameters()]
+    opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
+    rgb_a, mask_a = gen(x, "a")
+    rgb_b, mask_b = gen(x, "b")
+    assert rgb_a.shape == (2, 3, resolution, resolution) and mask_a.shape == (2, 1, resolution, resolution)
+    assert float(rgb_b.min()) >= 0 and float(rgb_b.max()) <= 1 and 0 <= float(mask_b.min()) <= float(mask_b.max()) <= 1
+    ((rgb_a - x).abs().mean() + (rgb_b - x).abs().mean() + mask_a.mean() + mask_b.mean()).backward()
+    opt.step()
+    changed = sum(not torch.equal(b, p) for b, p in zip(before, gen.parameters(), strict=True))
+    assert changed == len(before)  # every parameter is reached by the two targets together
+
+
+def test_targets_use_their_own_path() -> None:
+    df = build_generator({"arch": "df", "resolution": 64, **TINY}, ["x", "y"])
+    assert set(df.module_groups()) == {"encoder", "inter", "decoder_a", "decoder_b"}
+    liae = build_generator({"arch": "liae", "resolution": 64, **TINY}, ["x", "y"])
+    assert set(liae.module_groups()) == {"encoder", "inter_ab", "inter_b", "decoder"}
+    x = torch.rand(1, 3, 64, 64)
+    # the B-only inter must not influence target A
+    out_a = liae(x, "x")[0]
+    torch.nn.init.normal_(liae.inter_b.dense1.weight)
+    assert torch.equal(out_a, liae(x, "x")[0])
+    assert not torch.equal(liae(x, "y")[0], out_a)
+
+
+def test_generator_rejects_bad_inputs() -> None:
+    gen = build_generator({"arch": "df", "resolution": 64, **TINY}, ["a", "b"])
+    with pytest.raises(ConfigError):
+        gen(torch.rand(1, 3, 64, 64), "nobody")
+    with pytest.raises(ValueError):
+        gen(torch.rand(1, 3, 96, 96), "a")
+    with pytest.raises(ConfigError):
+        build_generator({"arch": "df", "resolution": 72}, ["a", "b"])
+    with pytest.raises(ConfigError):
+        build_generator({"arch": "df", "resolution": 64}, ["a", "a"])
+    with pytest.raises(ConfigError):
+        build_generator({"arch": "nope", "resolution": 64}, ["a", "b"])
+    assert GENERATORS.names() == ["df", "liae"]
+
+
+@pytest.mark.parametrize("n_layers,field", [(2, 34), (3, 70), (4, 142)])
+def test_patch_discriminator_depth_and_spectral_norm(n_layers: int, field: int) -> None:
+    disc = PatchDiscriminator(dims=8, n_layers=n_layers, spectral_norm=True)
+    assert disc.receptive_field == field
+    convs = [m for m in disc.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and all(hasattr(c, "parametrizations") for c in convs)
+    logits = disc(torch.rand(2, 3, 128, 128))
+    assert logits.ndim == 4 and logits.shape[:2] == (2, 1) and logits.shape[-1] > 1  # a map of patch scores
+    plain = PatchDiscriminator(dims=8, n_layers=n_layers)
+    assert not any(hasattr(m, "parametrizations") for m in plain.modules())

@@ -1,0 +1,147 @@
+"""`faceswap train` end to end on a tiny model: artifacts, generator contract, stages, GAN off, resume, NaN guard."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from faceswap.stages import train
+from faceswap.training.export import load_generator
+from faceswap.utils.errors import ConfigError, FaceswapError
+from tests.conftest import compose_stage
+from tests.train_faces import sample_faces
+
+
+def run_train(root: Path, *overrides: str) -> tuple[dict[str, Any], Path]:
+    cfg = compose_stage("train", root, [f"data.faces_dir={sample_faces()}", *overrides])
+    return train.run(cfg), Path(cfg.train.out_dir)
+
+
+def metrics(out_dir: Path) -> list[dict[str, str]]:
+    files = sorted((out_dir / "logs" / "csv").glob("version_*/metrics.csv"))
+    rows: list[dict[str, str]] = []
+    for path in files:
+        with open(path, newline="") as fh:
+            rows += list(csv.DictReader(fh))
+    return rows
+
+
+def column(rows: list[dict[str, str]], key: str) -> dict[int, float]:
+    return {int(r["step"]): float(r[key]) for r in rows if r.get(key) not in (None, "")}
+
+
+@pytest.fixture(scope="module")
+def fast_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    return run_train(tmp_path_factory.mktemp("train"))
+
+
+def test_train_writes_checkpoints_previews_and_export(fast_run: tuple[dict[str, Any], Path]) -> None:
+    result, out = fast_run
+    assert result["steps"] == result["total_steps"] == 6
+    for name in ("last", "stage-warmup", "stage-main", "stage-refine"):
+        assert (out / "checkpoints" / f"{name}.ckpt").is_file()
+    assert (out / "generator.pt").is_file() and (out / "summary.json").is_file()
+    import cv2
+
+    preview = cv2.imread(str(out / "previews" / "latest.png"))
+    assert preview.shape == (2 * 64, 6 * 64, 3)  # 2 faces x (A, A→A, A→B, B, B→B, B→A)
+    assert len(list((out / "previews").glob("step-*.png"))) >= 2
+    assert not list(out.rglob("*.part*"))  # atomic writes left nothing behind
+
+
+def test_generator_contract_from_export_and_checkpoint(fast_run: tuple[dict[str, Any], Path]) -> None:
+    _, out = fast_run
+    x = torch.rand(3, 3, 64, 64)
+    outputs = []
+    for path in (out / "generator.pt", out / "checkpoints" / "last.ckpt"):
+        torch.load(path, weights_only=True)  # plain containers only
+        gen, meta = load_generator(path)
+        assert meta["resolution"] == 64 and meta["identities"] == ["a", "b"] and meta["face_type"] == "full"
+        assert meta["model"]["arch"] == "df" and isinstance(meta["model"], dict) and "padding" in meta
+        rgb, mask = gen(x, "b")
+        assert rgb.shape == (3, 3, 64, 64) and mask.shape == (3, 1, 64, 64)
+        assert float(rgb.min()) >= 0 and float(rgb.max()) <= 1
+        outputs.append(rgb)
+    torch.testing.assert_close(outputs[0], outputs[1])  # the export holds the checkpoint's EMA weights
+
+
+def test_stage_overrides_apply_and_terms_are_logged_separately(fast_run: tuple[dict[str, Any], Path]) -> None:
+    _, out = fast_run
+    stages = {
+        n: torch.load(out / "checkpoints" / f"stage-{n}.ckpt", weights_only=True)["faceswap_state"]["stage"]
+        for n in ("warmup", "main", "refine")
+    }
+    assert stages["warmup"]["gan_weight"] == 0.0 and stages["warmup"]["random_warp"]
+    assert stages["main"]["gan_weight"] > 0
+    assert not stages["refine"]["random_warp"] and stages["refine"]["lr_end_factor"] == pytest.approx(0.1)
+    rows = metrics(out)
+    for key in (
+        "train/loss_dssim",
+        "train/loss_mse",
+        "train/loss_mask",
+        "train/loss_eyes",
+        "train/g_gan",
+        "train/d_real",
+        "train/d_fake",
+    ):
+        assert column(rows, key), key
+    d_steps = sorted(column(rows, "train/d_real"))
+    assert min(d_steps) >= 2  # warm-up (steps 0-1 logged as 0..1) has no D at all
+    lr = column(rows, "train/lr_g")
+    assert lr[max(lr)] < 0.6 * lr[min(lr)]  # refine decays the learning rate
+
+
+def test_gan_weight_zero_builds_no_discriminator(tmp_path: Path) -> None:
+    _, out = run_train(tmp_path, "stages=nogan", "train.steps=3")
+    ckpt = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)
+    assert not [k for k in ckpt["state_dict"] if k.startswith("discriminator.")]
+    assert len(ckpt["optimizer_states"]) == 1
+    assert not column(metrics(out), "train/d_real") and not column(metrics(out), "train/g_gan")
+
+
+def test_resume_reproduces_the_uninterrupted_run(tmp_path: Path) -> None:
+    common = ("stages=single", "train.checkpoint_every=100")
+    _, full = run_train(tmp_path / "full", *common, "train.steps=4")
+    run_train(tmp_path / "split", *common, "train.steps=2")
+    _, split = run_train(tmp_path / "split", *common, "train.steps=4")  # resumes from last.ckpt at step 2
+    for key in ("train/loss_g", "train/loss_d"):
+        a, b = column(metrics(full), key), column(metrics(split), key)
+        assert a[3] == pytest.approx(b[3], rel=1e-5, abs=1e-6), key
+    wa = torch.load(full / "generator.pt", weights_only=True)["state_dict"]
+    wb = torch.load(split / "generator.pt", weights_only=True)["state_dict"]
+    for key in wa:
+        torch.testing.assert_close(wa[key], wb[key], rtol=1e-4, atol=1e-5)
+
+
+def test_nan_guard_skips_then_stops_with_a_clear_message(tmp_path: Path) -> None:
+    with pytest.raises(FaceswapError, match="NaN/inf"):
+        run_train(tmp_path, "loss.reconstruction.mse_weight=nan", "train.nan_max=3", "stages=single")
+
+
+def test_reconstruction_loss_falls_on_sample_faces(tmp_path: Path) -> None:
+    _, out = run_train(
+        tmp_path,
+        "stages=nogan",
+        "augment=none",
+        "train.steps=40",
+        "train.batch_size=4",
+        "train.lr_g=1e-3",
+        "trainer.lightning.log_every_n_steps=1",
+    )
+    loss = column(metrics(out), "train/loss_g")
+    steps = sorted(loss)
+    first, last = sum(loss[s] for s in steps[:3]) / 3, sum(loss[s] for s in steps[-3:]) / 3
+    assert last < 0.75 * first, (first, last)
+
+
+def test_config_mistakes_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown modules"):
+        run_train(tmp_path, "stages=single", "train.frozen=[nonexistent]")
+    with pytest.raises(FaceswapError, match="no face set"):
+        run_train(tmp_path, "data.pair=[a,zz]")
+    with pytest.raises(ConfigError, match=r"not in stages\.plan"):
+        run_train(tmp_path, "stages.order=[warmup,typo]")
