@@ -93,3 +93,15 @@ def test_eye_aspect_ratio_and_pose_difference_by_hand() -> None:
     moved = face_template() * 128
     moved[27:68] += (6.0, 0.0)  # shift the central face sideways: a spliced face
     assert np.linalg.norm(pose_difference(moved, 128)[:6]) > np.linalg.norm(same[:6])
+
+
+def test_cnn_training_stops_when_val_auc_saturates() -> None:
+    import torch
+
+    from faceswap.bench.detectors.cnn import train_classifier
+
+    crops = np.concatenate([np.zeros((8, 16, 16, 3), np.uint8), np.full((8, 16, 16, 3), 255, np.uint8)])
+    labels = np.r_[np.zeros(8), np.ones(8)].astype(np.int64)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16 * 16 * 3, 1))
+    _, info = train_classifier(model, lambda e, rng: (crops, labels), (crops, labels), epochs=30, patience=2)
+    assert info["val_auc"] == 1.0 and info["epochs_run"] < 30

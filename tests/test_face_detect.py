@@ -84,3 +84,19 @@ def test_dlib_cnn_finds_the_face(photos: dict[str, np.ndarray]) -> None:
     boxes = build_detector("dlib_cnn", max_size=320)(image)
     hog = build_detector("dlib_hog")(image)[0]
     assert len(boxes) == 1 and boxes[0].iou(hog) > 0.4
+
+
+def test_refined_landmarks_depend_less_on_the_box(photos: dict[str, np.ndarray]) -> None:
+    from faceswap.face.refine import RefinedLandmarker
+
+    image = photos["grace_hopper"]
+    plain = build_landmarker("dlib68")
+    refined = RefinedLandmarker(plain)
+    box = build_detector("dlib_hog")(image)[0]
+    shift = 0.1 * box.width
+    moved = FaceBox(box.x0 + shift, box.y0 + shift, box.x1 + shift, box.y1 + shift)
+    iod = np.linalg.norm(plain(image, box)[36:42].mean(0) - plain(image, box)[42:48].mean(0))
+    spread_plain = np.linalg.norm(plain(image, box) - plain(image, moved), axis=1).mean() / iod
+    spread_refined = np.linalg.norm(refined(image, box) - refined(image, moved), axis=1).mean() / iod
+    assert spread_refined < spread_plain
+    assert np.linalg.norm(refined(image, box) - plain(image, box), axis=1).mean() / iod < 0.05

@@ -38,7 +38,7 @@ def test_finetune_continues_the_same_pair(trained_root: Path) -> None:
     out = Path(cfg.finetune.out_dir)
     assert result["steps"] == 3 and (out / "checkpoints" / "last.ckpt").is_file()
     assert (out / "previews" / "latest.png").is_file()
-    gen, meta = load_generator(out / "generator.pt")
+    _, meta = load_generator(out / "generator.pt")
     assert meta["identities"] == ["a", "b"] and meta["finetuned_from"].endswith("last.ckpt")
     stage = torch.load(out / "checkpoints" / "stage-finetune.ckpt", weights_only=True)["faceswap_state"]["stage"]
     assert stage["gan_weight"] == pytest.approx(0.1) and stage["lr_g"] == pytest.approx(2.5e-4)
@@ -89,3 +89,48 @@ def test_finetune_mistakes(trained_root: Path, tmp_path: Path) -> None:
         module_policies({"encoder": torch.nn.Identity()}, {"decodr": "keep"})
     with pytest.raises(ConfigError, match="unknown policies"):
         module_policies({"encoder": torch.nn.Identity()}, {"encoder": "melt"})
+
+
+def _first_step_below(out_dir: Path, threshold: float) -> int:
+    from tests.test_train import column, metrics
+
+    loss = column(metrics(out_dir), "train/loss_g")
+    return min((s for s, v in loss.items() if v < threshold), default=10**9)
+
+
+@pytest.mark.slow
+def test_pretrained_model_adapts_faster_than_training_from_scratch(tmp_path: Path) -> None:
+    """Pretrain on pooled face sets c+d, adapt to the pair a/b: it reaches the loss in fewer steps than scratch.
+
+    The sample has only two photos, so the pool (c, d) holds other jittered crops of the same two faces:
+    this shows the pretrain -> adapt mechanics, not generalisation to unseen identities.
+    """
+    common = (
+        "augment=none",
+        "stages=nogan",
+        "train.batch_size=4",
+        "train.lr_g=1e-3",
+        "trainer.lightning.log_every_n_steps=1",
+        "train.checkpoint_every=1000",
+    )
+    scratch_cfg = compose("train", tmp_path / "scratch", *common, "train.steps=60")
+    train.run(scratch_cfg)
+    scratch = Path(scratch_cfg.train.out_dir)
+    from tests.test_train import column, metrics
+
+    loss = column(metrics(scratch), "train/loss_g")
+    threshold = loss[max(s for s in loss if s <= 40)]  # what scratch reaches after ~40 steps
+    pre_cfg = compose("train", tmp_path / "pre", *common, "train.steps=60", "train.pretrain_identities=[c,d]")
+    train.run(pre_cfg)
+    adapt_cfg = compose(
+        "finetune",
+        tmp_path / "pre",
+        *common,
+        "finetune.steps=60",
+        "finetune.gan_weight=0",
+        "finetune.lr_g=1e-3",
+        "finetune.random_warp=false",
+    )
+    finetune.run(adapt_cfg)
+    adapted = _first_step_below(Path(adapt_cfg.finetune.out_dir), threshold)
+    assert adapted < _first_step_below(scratch, threshold) and adapted <= 20, (adapted, threshold)

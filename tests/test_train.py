@@ -36,7 +36,7 @@ def column(rows: list[dict[str, str]], key: str) -> dict[int, float]:
 
 @pytest.fixture(scope="module")
 def fast_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
-    return run_train(tmp_path_factory.mktemp("train"))
+    return run_train(tmp_path_factory.mktemp("train"), "train.timelapse=true")
 
 
 def test_train_writes_checkpoints_previews_and_export(fast_run: tuple[dict[str, Any], Path]) -> None:
@@ -50,6 +50,9 @@ def test_train_writes_checkpoints_previews_and_export(fast_run: tuple[dict[str, 
     preview = cv2.imread(str(out / "previews" / "latest.png"))
     assert preview.shape == (2 * 64, 6 * 64, 3)  # 2 faces x (A, A→A, A→B, B, B→B, B→A)
     assert len(list((out / "previews").glob("step-*.png"))) >= 2
+    from faceswap.media.video import probe
+
+    assert probe(out / "previews" / "timelapse.mp4").frames == len(list((out / "previews").glob("step-*.png")))
     assert not list(out.rglob("*.part*"))  # atomic writes left nothing behind
 
 
@@ -143,5 +146,8 @@ def test_config_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         run_train(tmp_path, "stages=single", "train.frozen=[nonexistent]")
     with pytest.raises(FaceswapError, match="no face set"):
         run_train(tmp_path, "data.pair=[a,zz]")
+    run_train(tmp_path / "resume", "stages=nogan", "train.steps=1")
+    with pytest.raises(FaceswapError, match="another model"):
+        run_train(tmp_path / "resume", "stages=nogan", "train.steps=2", "model.generator.dec_dims=6")
     with pytest.raises(ConfigError, match=r"not in stages\.plan"):
         run_train(tmp_path, "stages.order=[warmup,typo]")

@@ -49,6 +49,12 @@ def write_report(out_dir: str | os.PathLike[str], results: dict[str, Any]) -> di
     return paths
 
 
+def ordered(res: dict[str, Any], mapping: dict[str, Any]) -> list[str]:
+    """Keys of a per-detector mapping in the configured detector order (JSON keys come back sorted)."""
+    order = [n for n in res.get("detector_order", []) if n in mapping]
+    return order + [n for n in mapping if n not in order]
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
@@ -74,7 +80,8 @@ def render_markdown(res: dict[str, Any]) -> str:
         "ms/frame",
     ]
     rows, prov_rows = [], []
-    for name, per_method in main.items():
+    for name in ordered(res, main):
+        per_method = main[name]
         a = per_method["all"]
         ci = a.get("auc_ci95") or [None, None]
         row = [
@@ -125,7 +132,8 @@ def _cross_section(res: dict[str, Any]) -> list[str]:
     if not cross:
         return ["## Cross-method matrix", "", "Needs at least two fake methods in the dataset.", ""]
     lines = ["## Cross-method matrix (test AUC; rows: trained on, columns: tested on)", ""]
-    for name, matrix in cross.items():
+    for name in ordered(res, cross):
+        matrix = cross[name]
         cols = list(next(iter(matrix.values())).keys())
         rows = [[train, *[fmt(matrix[train][c]) for c in cols]] for train in matrix]
         lines += [f"**{name}**", "", *_table(["train \\ test", *cols], rows), ""]
@@ -136,7 +144,7 @@ def _robustness_section(res: dict[str, Any]) -> list[str]:
     rob = {n: p for n, p in res.get("robustness", {}).items() if p}
     if not rob:
         return []
-    names = list(rob)
+    names = ordered(res, rob)
     lines = ["## Robustness (test AUC under test-time perturbation, all methods)", ""]
     rows = [["clean", "–", *[fmt(res["main"][n]["all"]["auc"]) for n in names]]]
     for pert, levels in next(iter(rob.values())).items():
@@ -154,8 +162,8 @@ def plot_roc(res: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 5))
-    for name, curves in res.get("roc", {}).items():
-        c = curves.get("all")
+    for name in ordered(res, res.get("roc", {})):
+        c = res["roc"][name].get("all")
         if c:
             auc = res["main"][name]["all"]["auc"]
             ax.plot(c["fpr"], c["tpr"], label=f"{name} (AUC {fmt(auc)})")

@@ -67,6 +67,7 @@ def run_benchmark(
     if not methods:
         raise FaceswapError("the dataset has no fake samples", "run `faceswap generate` with at least one method")
     results: dict[str, Any] = {
+        "detector_order": list(factories),
         "methods": methods,
         "detectors": {},
         "main": {},

@@ -148,11 +148,13 @@ class SwapDataModule(pl.LightningDataModule):
         num_workers: int = 0,
         seed: int = 0,
         pretrain_identities: Sequence[str] | None = None,
+        max_faces: int = 0,
     ) -> None:
         super().__init__()
         self.faces_dir, self.pair, self.resolution = str(faces_dir), [str(p) for p in pair], resolution
         self.augment, self.batch_size, self.num_workers, self.seed = augment, batch_size, num_workers, seed
         self.pretrain_identities = list(pretrain_identities or [])
+        self.max_faces = max_faces  # > 0: use only the first N faces of each set (overfit checks)
         self.sides: list[list[FaceRow]] = []
 
     def setup(self, stage: str | None = None) -> None:
@@ -163,6 +165,8 @@ class SwapDataModule(pl.LightningDataModule):
             self.sides = [pool, pool]
         else:
             self.sides = [load_identity(self.faces_dir, ident) for ident in self.pair]
+        if self.max_faces > 0:
+            self.sides = [rows[: self.max_faces] for rows in self.sides]
 
     def apply_stage(self, batch_size: int, random_warp: bool) -> None:
         """Stage overrides that live in the data pipeline."""

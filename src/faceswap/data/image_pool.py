@@ -13,6 +13,7 @@ import numpy as np
 
 from faceswap.face.detect import Detector, FaceBox, build_detector
 from faceswap.face.landmarks import Landmarker, build_landmarker
+from faceswap.face.refine import RefinedLandmarker
 from faceswap.media.image import read_image
 from faceswap.utils.errors import FaceswapError
 
@@ -35,7 +36,9 @@ def _init_worker(detect_spec: dict[str, Any], landmarks_spec: dict[str, Any]) ->
     cv2.setNumThreads(1)
     detect_spec, landmarks_spec = dict(detect_spec), dict(landmarks_spec)
     _WORKER["detector"] = build_detector(detect_spec.pop("name"), **detect_spec)
-    _WORKER["landmarker"] = build_landmarker(landmarks_spec.pop("name"), **landmarks_spec)
+    refine_size = landmarks_spec.pop("refine_size", None)
+    landmarker = build_landmarker(landmarks_spec.pop("name"), **landmarks_spec)
+    _WORKER["landmarker"] = RefinedLandmarker(landmarker, refine_size) if refine_size else landmarker
 
 
 def _work(path: Path) -> Found:
@@ -50,7 +53,7 @@ def detect_images(
     specs: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> Iterator[Found]:
     """Yield (image, [(box, landmarks)]) per path, in order; `workers` > 1 needs `specs` (detect, landmarks
-    options with `name`) to rebuild the backends in each process."""
+    options with `name`; landmarks may add `refine_size`) to rebuild the backends in each process."""
     if workers <= 1 or specs is None or len(paths) < 2 * workers:
         for path in paths:
             yield detect_image(path, detector, landmarker)

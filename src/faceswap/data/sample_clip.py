@@ -102,9 +102,16 @@ def frame_photo(photo: np.ndarray, size: int, face_fraction: float = 0.42) -> tu
 
 
 def synthesize_clip(
-    photo: np.ndarray, frames: int, size: int = 256, fps: float = 24.0, seed: int = 0, motion: MotionSpec | None = None
+    photo: np.ndarray,
+    frames: int,
+    size: int = 256,
+    fps: float = 24.0,
+    seed: int = 0,
+    motion: MotionSpec | None = None,
+    face_fraction: float = 0.42,
 ) -> Iterator[np.ndarray]:
-    """Yield `frames` RGB uint8 [size,size,3] frames of the photo in smooth synthetic motion."""
+    """Yield `frames` RGB uint8 [size,size,3] frames of the photo in smooth synthetic motion; the face spans
+    about `face_fraction` of the frame (keep it >= ~90 px so HOG finds it without upsampling)."""
     if frames < 1 or size < 64:
         raise ConfigError(
             f"sample clip needs frames >= 1 and size >= 64 (got {frames}, {size})",
@@ -112,7 +119,7 @@ def synthesize_clip(
         )
     motion = motion or MotionSpec()
     rng = np.random.default_rng(seed)
-    framed, centre = frame_photo(photo, size)
+    framed, centre = frame_photo(photo, size, face_fraction)
     t = np.arange(frames) / fps
     yaw, pitch, roll = (a * _wave(t, rng) for a in (motion.yaw, motion.pitch, motion.roll))
     scale = 1.0 + motion.scale * _wave(t, rng)

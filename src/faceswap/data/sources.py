@@ -118,6 +118,7 @@ def sample_source(
     size: int = 256,
     fps: float = 24.0,
     seed: int | None = None,
+    face_fraction: float = 0.42,
 ) -> list[Row]:
     """Write `clip.mp4`, the photo in synthetic motion, and list its frames."""
     from faceswap.data.sample_clip import load_sample_photo, stable_seed, synthesize_clip
@@ -125,7 +126,8 @@ def sample_source(
     clip = out_dir / "clip.mp4"
     seed = stable_seed(photo) if seed is None else int(seed)
     with VideoWriter(clip, fps=fps, crf=18) as writer:
-        for frame in synthesize_clip(load_sample_photo(photo), int(frames), int(size), float(fps), seed):
+        photo_rgb = load_sample_photo(photo)
+        for frame in synthesize_clip(photo_rgb, int(frames), int(size), float(fps), seed, None, float(face_fraction)):
             writer.write(frame)
     return video_rows(identity, clip, "clip.mp4")
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faceswap.face.align import align_face, check_face_type, invert_matrix, transform_points
+from faceswap.face.align import align_face, check_face_type
 from faceswap.face.detect import FaceBox
 from faceswap.face.filters import DuplicateFilter, FaceFilters, blur_score
 from faceswap.face.identity import descriptor_distance, face_descriptor
-from faceswap.face.landmarks import Landmarker
 from faceswap.face.masks import hull_mask
 from faceswap.face.pose import head_pose
 
@@ -79,7 +78,6 @@ class FaceExtractor:
     max_faces: int = 1  # faces kept per frame, best first (identity match, else size); 0 = all
     filters: FaceFilters = field(default_factory=FaceFilters)
     identity: IdentityMatcher | None = None
-    refine_with: Landmarker | None = None  # second landmark pass on the aligned crop
     _dups: DuplicateFilter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -122,9 +120,6 @@ class FaceExtractor:
             return None, reason
         landmarks = cand.landmarks
         aligned = align_face(image, landmarks, self.size, self.face_type, self.padding)
-        if self.refine_with is not None:
-            landmarks = self._refine(aligned.crop, aligned.matrix, aligned.landmarks_crop)
-            aligned = align_face(image, landmarks, self.size, self.face_type, self.padding)
         reason = f.check_landmarks(landmarks, aligned.landmarks_crop, self.size, self.face_type, self.padding)
         if reason:
             return None, reason
@@ -151,9 +146,3 @@ class FaceExtractor:
             dist,
             cand.track_id,
         ), None
-
-    def _refine(self, crop: np.ndarray, matrix: np.ndarray, landmarks_crop: np.ndarray) -> np.ndarray:
-        """Re-fit the 68 points on the upright, normalised crop and map them back to the frame."""
-        assert self.refine_with is not None
-        refit = self.refine_with(crop, FaceBox.from_landmarks(landmarks_crop))
-        return transform_points(refit, invert_matrix(matrix)).astype(np.float32)

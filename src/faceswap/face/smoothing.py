@@ -16,9 +16,10 @@ class OneEuroFilter:
 
     Works on arrays of any shape in units of `scale` (pass the face size so the parameters do not depend
     on resolution). min_cutoff (Hz): lower = smoother at rest; beta: higher = less lag when moving.
+    Defaults are tuned for landmarks in inter-ocular units (FaceTracker passes that scale).
     """
 
-    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.3, d_cutoff: float = 1.0) -> None:
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 4.0, d_cutoff: float = 1.0) -> None:
         self.min_cutoff, self.beta, self.d_cutoff = float(min_cutoff), float(beta), float(d_cutoff)
         self._x: np.ndarray | None = None
         self._dx: np.ndarray | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from faceswap.synth.ffpp import import_ffpp, read_ffpp
 from faceswap.synth.index import index_path, read_index
 from faceswap.synth.publish import Publisher
 from faceswap.synth.targets import TargetFrame, faceset_targets, video_targets
-from faceswap.synth.writer import DatasetWriter
+from faceswap.synth.writer import DatasetWriter, safe_name
 from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.hashing import file_sha256
@@ -171,6 +172,19 @@ def import_dataset(cfg: DictConfig) -> dict[str, Any]:
     return {"index": str(index), "samples": len(samples), "methods": sorted({r["method"] for r in samples})}
 
 
+def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
+    """Remove files this run rewrites (reals + `methods`, or everything when None) so no stale crop remains."""
+    if methods is None:
+        folders = [out_dir / name for name in ("real", "fake", "masks", "published")]
+    else:
+        folders = [out_dir / "real"] + [
+            out_dir / top / safe_name(m) for m in methods for top in ("fake", "masks", "published")
+        ]
+    for folder in folders:
+        if folder.is_dir():
+            shutil.rmtree(folder)
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     g = cfg.generate
     if g.get("source", "pipeline") != "pipeline":
@@ -191,6 +205,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     writer = DatasetWriter(out_dir, opts.crop_size)
     replaced = {m.name for m in methods} | ({"sbi"} if opts.sbi else set())
     kept, kept_methods = kept_records(out_dir, opts.crop_size, opts.crop_scale, replaced) if g.merge else ([], {})
+    clear_outputs(out_dir, replaced if kept else None)
     landmarker = instantiate(cfg.landmarks) if g.landmarks == "redetect" else None
     publisher = Publisher(out_dir, make_labeler(cfg, methods)) if g.get("publish") else None
     try:

@@ -25,6 +25,10 @@ ARTIFACTS: dict[str, list[str]] = {
 }
 
 
+# Per-term losses and learning rates stay in the stage's own log; the summary keeps the headline numbers.
+_DETAIL = ("loss_", "d_", "g_", "lr_")
+
+
 def run_step(name: str, cfg: DictConfig) -> tuple[Any, float]:
     """Run one stage module exactly as `faceswap <name>` would, returning its result and seconds."""
     module = importlib.import_module(f"faceswap.stages.{name}")
@@ -68,7 +72,7 @@ def _summary(
         for step, res in results.items()
         if isinstance(res, dict)
         for key, value in res.items()
-        if isinstance(value, (int, float, str)) and not isinstance(value, bool)
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and not key.startswith(_DETAIL)
     }
     return {
         "run_dir": str(run_dir.resolve()),

@@ -25,6 +25,7 @@ from faceswap.face.detect import Detector, build_detector
 from faceswap.face.extract import FaceExtractor, IdentityMatcher
 from faceswap.face.filters import FaceFilters
 from faceswap.face.landmarks import Landmarker, build_landmarker
+from faceswap.face.refine import RefinedLandmarker
 from faceswap.stages.collect import selected_identities
 from faceswap.utils.errors import ConfigError, NoFaceError
 from faceswap.utils.hashing import config_hash, file_sha256
@@ -67,6 +68,13 @@ def backend_spec(section: DictConfig) -> dict[str, Any]:
     assert isinstance(opts, dict)
     opts.pop("_target_", None)
     return opts
+
+
+def landmarks_spec(cfg: DictConfig) -> dict[str, Any]:
+    spec = backend_spec(cfg.landmarks)
+    if cfg.preprocess.refine:
+        spec["refine_size"] = int(cfg.preprocess.get("refine_size", 256))
+    return spec
 
 
 def reference_descriptors(photos: list[str], detector: Detector, landmarker: Landmarker) -> list[np.ndarray]:
@@ -112,7 +120,6 @@ def make_extractor(cfg: DictConfig, identity: str, detector: Detector, landmarke
         max_faces=int(p.max_faces),
         filters=filters,
         identity=matcher,
-        refine_with=landmarker if p.refine else None,
     )
 
 
@@ -128,6 +135,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     start = time.perf_counter()
     detector = build_backend(cfg.detect, build_detector)
     landmarker = build_backend(cfg.landmarks, build_landmarker)
+    if cfg.preprocess.refine:
+        landmarker = RefinedLandmarker(landmarker, int(cfg.preprocess.get("refine_size", 256)))
     chash = stage_hash(cfg)
     results: dict[str, dict[str, Any]] = {}
     for identity in identities:
@@ -176,7 +185,7 @@ def _one(
         png_compression=int(p.png_compression),
         shard=shard,
         workers=int(p.get("workers", 1)),
-        backend_specs=(backend_spec(cfg.detect), backend_spec(cfg.landmarks)),
+        backend_specs=(backend_spec(cfg.detect), landmarks_spec(cfg)),
         extra={"face_type": str(p.face_type), "size": int(p.size), "padding": float(p.padding)},
     )
     extractor = make_extractor(cfg, identity, detector, landmarker)

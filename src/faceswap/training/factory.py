@@ -71,6 +71,7 @@ def build_datamodule(cfg: DictConfig, pair: Sequence[str], pretrain: Sequence[st
         num_workers=int(cfg.trainer.num_workers),
         seed=int(cfg.train.seed),
         pretrain_identities=list(pretrain),
+        max_faces=int(cfg.train.get("max_faces", 0) or 0),
     )
 
 

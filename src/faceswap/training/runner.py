@@ -14,6 +14,7 @@ from faceswap.data.datamodule import SwapDataModule
 from faceswap.training.callbacks import PeriodicCheckpoint, PreviewCallback, save_checkpoint
 from faceswap.training.module import SwapModule
 from faceswap.training.settings import StageSettings, describe_plan
+from faceswap.utils.errors import FaceswapError
 from faceswap.utils.logging import console
 
 TrainerFactory = Callable[[int, list[pl.Callback]], pl.Trainer]
@@ -22,6 +23,18 @@ TrainerFactory = Callable[[int, list[pl.Callback]], pl.Trainer]
 def checkpoint_step(path: Path) -> int:
     """Generator steps done in a training checkpoint."""
     return int(torch.load(path, map_location="cpu", weights_only=True).get("global_step", 0))
+
+
+def check_resumable(module: SwapModule, path: Path) -> None:
+    """A checkpoint from another model config would fail deep inside Lightning: say so in one line instead."""
+    state = torch.load(path, map_location="cpu", weights_only=True).get("state_dict", {})
+    own = module.state_dict()
+    differs = sorted(set(own) ^ set(state)) + sorted(k for k in own if k in state and own[k].shape != state[k].shape)
+    if differs:
+        raise FaceswapError(
+            f"{path} was written with another model/loss config ({len(differs)} weights differ, e.g. {differs[0]})",
+            "delete that checkpoint, set train.resume=false, or pick another paths.run_name / out_dir",
+        )
 
 
 def stage_bounds(plan: Sequence[StageSettings]) -> list[tuple[int, int]]:
@@ -49,7 +62,8 @@ def run_stages(
     ckpt_dir, preview_dir = out_dir / "checkpoints", out_dir / "previews"
     done = checkpoint_step(resume_from) if resume_from else 0
     console.print("[bold]stages[/]" + "".join(f"\n  {i + 1}. {line}" for i, line in enumerate(describe_plan(plan))))
-    if done:
+    if resume_from:
+        check_resumable(module, resume_from)
         console.print(f"resuming from {resume_from} at step {done}")
     faces_a, faces_b = datamodule.preview_faces(preview_faces)
     ckpt, timings = resume_from, {}

@@ -39,7 +39,7 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
 def print_summary(title: str, rows: dict[str, object]) -> None:
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for key, value in rows.items():
         table.add_row(str(key), str(value))
     console.print(table)

@@ -16,8 +16,8 @@ EpochData = Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 def to_tensor(crops: np.ndarray) -> torch.Tensor:
     """[N,S,S,3] uint8 -> [N,3,S,S] float in [-1, 1]."""
-    x = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float()
-    return x / 127.5 - 1.0
+    x = torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float()  # NHWC memory = channels_last
+    return (x / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -45,12 +45,16 @@ def train_classifier(
     lr: float = 1e-3,
     weight_decay: float = 1e-4,
     seed: int = 0,
+    patience: int | None = None,
 ) -> tuple[nn.Module, dict[str, float]]:
-    """Train `model` (logits [N,1]) for `epochs`; keep the weights of the epoch with the best val AUC."""
+    """Train `model` (logits [N,1]) for up to `epochs`; keep the weights of the epoch with the best val AUC.
+
+    With `patience`, stop once val AUC has not improved for that many epochs (saturated easy data)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    model = model.to(memory_format=torch.channels_last)  # ~1.6x faster small convs on CPU
     optim = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    best_auc, best_state, best_epoch = -1.0, copy.deepcopy(model.state_dict()), -1
+    best_auc, best_state, best_epoch, stale = -1.0, copy.deepcopy(model.state_dict()), -1, 0
     for epoch in range(epochs):
         crops, labels = epoch_data(epoch, rng)
         _train_epoch(model, optim, crops, labels, batch_size, rng)
@@ -59,11 +63,15 @@ def train_classifier(
             auc = -1.0 if np.isnan(auc) else auc
         else:
             auc = float(epoch)  # no usable val: keep the last epoch
+        stale = 0 if auc > best_auc + 1e-6 else stale + 1
         if auc >= best_auc:
             best_auc, best_state, best_epoch = auc, copy.deepcopy(model.state_dict()), epoch
+        if patience and val is not None and stale >= patience:
+            break
     model.load_state_dict(best_state)
     model.eval()
-    return model, {"best_epoch": float(best_epoch), "val_auc": best_auc if val is not None else float("nan")}
+    info = {"best_epoch": float(best_epoch), "epochs_run": float(epoch + 1)}
+    return model, {**info, "val_auc": best_auc if val is not None else float("nan")}
 
 
 def _train_epoch(

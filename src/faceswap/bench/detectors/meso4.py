@@ -46,9 +46,11 @@ class Meso4Detector(Detector):
     name = "meso4"
     needs = frozenset({"crops"})
 
-    def __init__(self, seed: int = 0, epochs: int = 12, batch_size: int = 32, lr: float = 1e-3) -> None:
+    def __init__(
+        self, seed: int = 0, epochs: int = 12, batch_size: int = 32, lr: float = 1e-3, patience: int | None = 3
+    ) -> None:
         super().__init__(seed)
-        self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
+        self.epochs, self.batch_size, self.lr, self.patience = epochs, batch_size, lr, patience
         self.model: Meso4 | None = None
         self.info: dict[str, float] = {}
 
@@ -70,6 +72,7 @@ class Meso4Detector(Detector):
             self.batch_size,
             self.lr,
             seed=self.seed,
+            patience=self.patience,
         )
         self.fitted = True
         return self

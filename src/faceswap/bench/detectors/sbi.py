@@ -49,9 +49,17 @@ class SBIDetector(Detector):
     needs = frozenset({"crops", "landmarks"})
     uses_fakes = False
 
-    def __init__(self, seed: int = 0, epochs: int = 10, batch_size: int = 32, lr: float = 1e-3, width: int = 16):
+    def __init__(
+        self,
+        seed: int = 0,
+        epochs: int = 10,
+        batch_size: int = 32,
+        lr: float = 1e-3,
+        width: int = 16,
+        patience: int | None = 3,
+    ) -> None:
         super().__init__(seed)
-        self.epochs, self.batch_size, self.lr, self.width = epochs, batch_size, lr, width
+        self.epochs, self.batch_size, self.lr, self.width, self.patience = epochs, batch_size, lr, width, patience
         self.model: BlendNet | None = None
         self.info: dict[str, float] = {}
 
@@ -76,7 +84,14 @@ class SBIDetector(Detector):
             )
         torch.manual_seed(self.seed)
         self.model, self.info = train_classifier(
-            BlendNet(self.width), epoch_data, val_data, self.epochs, self.batch_size, self.lr, seed=self.seed
+            BlendNet(self.width),
+            epoch_data,
+            val_data,
+            self.epochs,
+            self.batch_size,
+            self.lr,
+            seed=self.seed,
+            patience=self.patience,
         )
         self.fitted = True
         return self

@@ -37,18 +37,20 @@ def residual(plane: np.ndarray, kernel: np.ndarray, divisor: float) -> np.ndarra
 
 def _crop_features(crop: np.ndarray, luma: np.ndarray, q: float, t: int) -> np.ndarray:
     bins = 2 * t + 1
-    planes = [np.ascontiguousarray(crop[..., c]) for c in range(3)] + [luma]
-    res = np.stack([residual(p, k, d) for p in planes for k, d in _KERNELS])  # [4*K,H,W], luma last
-    n_maps = res.shape[0]
-    quant = (np.clip(np.rint(res * np.float32(1.0 / q)), -t, t) + t).astype(np.int64)  # [4*K,H,W]
-    offsets = (np.arange(n_maps) * bins)[:, None, None]
-    hist = np.bincount((quant + offsets).ravel(), minlength=n_maps * bins).reshape(n_maps, bins) / quant[0].size
-    moments = np.stack([np.abs(res).mean(axis=(1, 2)), res.std(axis=(1, 2))], axis=1)  # [4*K,2]
-    luma_q = quant[-len(_KERNELS) :]  # [K,H,W]
-    pairs = luma_q[..., :-1] * bins + luma_q[..., 1:]  # horizontal neighbour pairs
+    planes = [np.ascontiguousarray(crop[..., c]) for c in range(3)]
+    res = np.stack([residual(p, k, d) for p in planes for k, d in _KERNELS])  # [3K,H,W]
+    n_maps, n_px = res.shape[0], res[0].size
+    # histogram of clip(round(r / q), -t, t) from threshold counts (no quantised copy of every map)
+    edges = (np.arange(-t, t) + 0.5) * q  # bin edges between -t..t
+    below = np.stack([(res < e).reshape(n_maps, -1).sum(axis=1) for e in edges], axis=1)  # [3K,2t]
+    cum = np.concatenate([np.zeros((n_maps, 1)), below, np.full((n_maps, 1), n_px)], axis=1)
+    hist = np.diff(cum, axis=1) / n_px  # [3K,B]
+    moments = np.stack([np.abs(res).mean(axis=(1, 2)), res.std(axis=(1, 2))], axis=1)  # [3K,2]
+    luma_q = np.stack([np.clip(np.rint(residual(luma, k, d) / q), -t, t).astype(np.int64) + t for k, d in _KERNELS])
+    pairs = luma_q[..., :-1] * bins + luma_q[..., 1:]  # horizontal neighbour pairs on luma, [K,H,W-1]
     k_off = (np.arange(len(_KERNELS)) * bins * bins)[:, None, None]
     cooc = np.bincount((pairs + k_off).ravel(), minlength=len(_KERNELS) * bins * bins) / pairs[0].size
-    return np.concatenate([hist[: -len(_KERNELS)].ravel(), moments[: -len(_KERNELS)].ravel(), cooc])
+    return np.concatenate([hist.ravel(), moments.ravel(), cooc])
 
 
 def srm_features(crops: np.ndarray, q: float = 1.0, t: int = 2) -> np.ndarray:

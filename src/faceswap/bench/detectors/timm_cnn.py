@@ -49,10 +49,11 @@ class TimmDetector(Detector):
         input_size: int | None = None,
         weights: str | None = None,
         device: str = "auto",
+        patience: int | None = 3,
     ) -> None:
         super().__init__(seed)
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
-        self.input_size, self.weights = input_size, weights
+        self.input_size, self.weights, self.patience = input_size, weights, patience
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         self.model: nn.Module | None = None
         self.info: dict[str, float] = {}
@@ -85,6 +86,7 @@ class TimmDetector(Detector):
             self.batch_size,
             self.lr,
             seed=self.seed,
+            patience=self.patience,
         )
         self.fitted = True
         return self

@@ -1,0 +1,251 @@
+"""Training speed: images/s, model FLOPs per step against the measured fp32 matmul rate, Lightning vs a
+bare PyTorch loop over the same networks and batches, and the data pipeline against what the step consumes.
+
+    python scripts/benchmark.py --only train            (or: python scripts/benchmarks/train.py)
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose_train(resolution: int, overrides: list[str]) -> Any:
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import compose_stage
+    from tests.train_faces import sample_faces
+
+    return compose_stage(
+        "train",
+        Path("/tmp/faceswap-bench"),
+        [f"data.faces_dir={sample_faces()}", f"model.resolution={resolution}", *overrides],
+        tiny=False,
+    )
+
+
+def make_batches(cfg: Any, count: int, batch_size: int) -> list[dict[str, dict[str, torch.Tensor]]]:
+    """Real augmented batches from the sample faces, kept in memory so both loops see the same data."""
+    from faceswap.training import factory
+
+    dm = factory.build_datamodule(cfg, list(cfg.data.pair))
+    dm.batch_size, dm.num_workers = batch_size, 0
+    loader = iter(dm.train_dataloader())
+    return [next(loader) for _ in range(count)]
+
+
+def build_module(cfg: Any, gan: bool) -> Any:
+    from faceswap.training import factory
+    from faceswap.training.settings import StageSettings
+
+    gen = factory.build_generator_from_cfg(cfg, list(cfg.data.pair))
+    stage = StageSettings(
+        name="bench", steps=10**6, batch_size=int(cfg.train.batch_size), gan_weight=0.1 if gan else 0.0
+    )
+    module = factory.build_module(cfg, cfg.train, gen, [stage], meta={})
+    module.set_stage(stage, 0, 0)
+    return module
+
+
+def step_flops(module: Any, batch: dict[str, Any]) -> float:
+    """FLOPs of one G+D step (forward and backward) counted by torch.utils.flop_counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    gen, disc = copy.deepcopy(module.generator), copy.deepcopy(module.discriminator)
+    probe = build_bare(module, gen, disc)
+    with FlopCounterMode(display=False) as counter:
+        probe(batch)
+    return float(counter.get_total_flops())
+
+
+def build_bare(module: Any, gen: Any, disc: Any) -> Any:
+    """The same step as SwapModule.training_step, written as a plain PyTorch function."""
+    from faceswap.training.ema import ema_beta, make_ema, update_ema
+
+    opt_g = module.optimizer_g(params=list(gen.parameters()))
+    opt_d = module.optimizer_d(params=list(disc.parameters())) if disc is not None else None
+    ema, rec, gan, weight = make_ema(gen), module.reconstruction, module.gan, module.stage.gan_weight
+
+    def step(batch: dict[str, Any]) -> None:
+        terms, fakes = {}, []
+        for slot, key in enumerate(("a", "b")):
+            side = batch[key]
+            rgb, mask = gen(side["input"], slot)
+            for name, value in rec(rgb, mask, side["target"], side["mask"], side["eyes"], side["mouth"]).items():
+                terms[name] = terms.get(name, 0.0) + value
+            fakes.append(rgb * side["mask"] + side["target"] * (1 - side["mask"]))
+        if opt_d is not None:
+            disc.requires_grad_(False)
+            terms["g_gan"] = weight * gan.generator(disc(torch.cat(fakes)))
+            disc.requires_grad_(True)
+        opt_g.zero_grad(set_to_none=True)
+        sum(terms.values()).backward()
+        torch.nn.utils.clip_grad_norm_(gen.parameters(), 1.0)
+        opt_g.step()
+        if opt_d is not None:
+            real = torch.cat(
+                [
+                    batch[k]["target"] * batch[k]["mask"] + batch[k]["target"] * (1 - batch[k]["mask"])
+                    for k in ("a", "b")
+                ]
+            )
+            d_terms = gan.discriminator(disc(real), disc(torch.cat(fakes).detach()))
+            opt_d.zero_grad(set_to_none=True)
+            sum(d_terms.values()).backward()
+            torch.nn.utils.clip_grad_norm_(disc.parameters(), 1.0)
+            opt_d.step()
+        update_ema(ema, gen, ema_beta(batch["a"]["input"].shape[0], 500.0))
+
+    return step
+
+
+def to_memory_format(module: Any, batches: list[Any]) -> list[Any]:
+    """What SwapModule does with trainer.channels_last, for the bare loop: NHWC networks and batches."""
+    if not module.channels_last:
+        return batches
+    module.generator.to(memory_format=torch.channels_last)
+    if module.discriminator is not None:
+        module.discriminator.to(memory_format=torch.channels_last)
+    return [
+        {k: {n: t.contiguous(memory_format=torch.channels_last) for n, t in side.items()} for k, side in b.items()}
+        for b in batches
+    ]
+
+
+def time_bare(module: Any, batches: list[Any], warmup: int) -> list[float]:
+    """Per-step wall times of the bare loop (after `warmup` steps)."""
+    batches = to_memory_format(module, batches)
+    step = build_bare(module, module.generator, module.discriminator)
+    times = []
+    for i, batch in enumerate(batches):
+        start = time.perf_counter()
+        step(batch)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def _clock_callback(times: list[float], warmup: int) -> Any:
+    """Lightning callback: intervals between consecutive batch starts (step + every hook + data fetch)."""
+    import pytorch_lightning as pl
+
+    class Clock(pl.Callback):
+        last = 0.0
+
+        def on_train_batch_start(self, trainer: Any, *args: Any) -> None:
+            now = time.perf_counter()
+            if trainer.global_step > warmup:
+                times.append(now - self.last)
+            self.last = now
+
+        def on_train_end(self, trainer: Any, *args: Any) -> None:
+            times.append(time.perf_counter() - self.last)
+
+    return Clock()
+
+
+def time_lightning(module: Any, batches: list[Any], warmup: int) -> list[float]:
+    """Per-step wall times of SwapModule under a Lightning Trainer on the same in-memory batches."""
+    import pytorch_lightning as pl
+
+    from faceswap.training.factory import quiet_lightning
+
+    quiet_lightning()
+    times: list[float] = []
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_steps=len(batches),
+        logger=False,
+        callbacks=[_clock_callback(times, warmup)],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=10,
+    )
+    trainer.fit(module, train_dataloaders=torch.utils.data.DataLoader(batches, batch_size=None))
+    return times
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def data_rate(cfg: Any, batch_size: int, batches: int, workers: int) -> float:
+    """Training images/s the DataLoader delivers with `workers` workers (loading + augmentation, both sides)."""
+    from faceswap.training import factory
+
+    dm = factory.build_datamodule(cfg, list(cfg.data.pair))
+    dm.batch_size, dm.num_workers = batch_size, workers
+    loader = iter(dm.train_dataloader())
+    next(loader)  # worker start-up is not throughput
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(loader)
+    return 2 * batch_size * batches / (time.perf_counter() - start)
+
+
+def bench_resolution(resolution: int, quick: bool, threads: int, matmul: float) -> dict[str, Any]:
+    cfg = compose_train(resolution, [])
+    batch = int(cfg.train.batch_size)
+    warmup, steps = (2, 6) if quick else (3, 15)
+    batches = make_batches(cfg, warmup + steps, batch)
+    out: dict[str, Any] = {"batch_size": batch, "params_g_M": None}
+    for gan in (False, True):
+        module = build_module(cfg, gan)
+        out["params_g_M"] = round(sum(p.numel() for p in module.generator.parameters()) / 1e6, 2)
+        flops = step_flops(module, batches[0])
+        bare_times: list[float] = []
+        light_times: list[float] = []
+        for _ in range(2):  # interleaved, medians: other processes' load hits both loops alike
+            bare_times += time_bare(build_module(cfg, gan), batches, warmup)
+            light_times += time_lightning(build_module(cfg, gan), batches, warmup)
+        bare, light = median(bare_times), median(light_times)
+        tag = "gan" if gan else "rec"
+        out[tag] = {
+            "gflop_per_step": round(flops / 1e9, 2),
+            "bare_s_per_step": round(bare, 4),
+            "lightning_s_per_step": round(light, 4),
+            "lightning_overhead_pct": round(100 * (light / bare - 1), 1),
+            "images_per_s": round(2 * batch / light, 1),
+            "model_gflops": round(flops / light / 1e9, 1),
+            "mfu_vs_matmul_pct": round(100 * flops / light / 1e9 / matmul, 1),
+        }
+    workers = int(cfg.trainer.num_workers)
+    delivered = data_rate(cfg, batch, 4 if quick else 12, workers)
+    consumed = out["gan"]["images_per_s"]
+    out["channels_last"] = bool(cfg.trainer.channels_last)
+    out["data"] = {
+        "workers": workers,
+        "images_per_s": round(delivered, 1),
+        "ratio_to_step": round(delivered / consumed, 2),
+    }
+    return out
+
+
+def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.ceiling import matmul_gflops
+
+    threads = 1  # as the cpu preset on 2 cores with 1 DataLoader worker (threads = cores - workers)
+    torch.set_num_threads(threads)
+    matmul = matmul_gflops(device, n=512, seconds=1.0 if quick else 3.0)
+    result: dict[str, Any] = {"threads": threads, "matmul_gflops_fp32": round(matmul, 1)}
+    for resolution in (64,) if quick else (64, 128):
+        result[f"{resolution}px"] = bench_resolution(resolution, quick, threads, matmul)
+    result["matmul_gflops_fp32_after"] = round(matmul_gflops(device, n=512, seconds=1.0), 1)  # load drift check
+    return result
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

@@ -1,0 +1,65 @@
+"""Training configs: every experiment and debug preset composes; stage plans build; a joblib sweep runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from faceswap.cli import config_dir
+from faceswap.training.factory import plain
+from faceswap.training.settings import build_plan
+from tests.conftest import compose_stage
+from tests.train_faces import sample_faces
+
+STAGE_OF = {"adapt_pair": "finetune", "cpu_quick": "pipeline"}
+EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> None:
+    cfg = compose_stage(STAGE_OF.get(name, "train"), tmp_path, [f"experiment={name}"], tiny=False)
+    plan = build_plan(plain(cfg.train), cfg.stages.order, plain(cfg.stages.plan), int(cfg.train.steps))
+    assert sum(s.steps for s in plan) == cfg.train.steps
+    if name == "adapt_pair":
+        ft = cfg.finetune
+        ft_plan = build_plan(plain(cfg.train) | {"gan_weight": ft.gan_weight}, ft.order, plain(ft.plan), ft.steps)
+        assert ft_plan[0].frozen == ("encoder",) and ft_plan[0].gan_weight == 0 and ft_plan[1].gan_weight > 0
+
+
+@pytest.mark.parametrize("preset,steps", [("fast", 6), ("fdr", 3), ("overfit", 300)])
+def test_debug_presets(preset: str, steps: int, tmp_path: Path) -> None:
+    cfg = compose_stage("train", tmp_path, [f"debug={preset}"], tiny=False)
+    plan = build_plan(plain(cfg.train), cfg.stages.order, plain(cfg.stages.plan), int(cfg.train.steps))
+    assert sum(s.steps for s in plan) == steps
+    if preset == "overfit":
+        assert not cfg.augment.random_warp and cfg.train.max_faces == 4 and all(s.gan_weight == 0 for s in plan)
+
+
+@pytest.mark.slow
+def test_joblib_sweep_over_gan_weight(tmp_path: Path) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "faceswap.cli",
+        "train",
+        "-m",
+        "experiment=sweep_gan_weight",
+        "debug=fast",
+        "loss.gan_weight=0,0.1",
+        "train.steps=3",
+        f"data.faces_dir={sample_faces()}",
+        f"paths.root_dir={tmp_path}",
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=900, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    sweep = tmp_path / "runs" / "sample" / "train" / "sweep"
+    for weight, has_d in (("0", False), ("0.1", True)):
+        ckpt = torch.load(sweep / f"gan_weight={weight}" / "checkpoints" / "last.ckpt", weights_only=True)
+        assert any(k.startswith("discriminator.") for k in ckpt["state_dict"]) == has_d
