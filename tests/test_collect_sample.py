@@ -38,5 +38,8 @@ def test_collect_rerun_is_skipped_and_force_redoes(compose_cfg) -> None:
     stamp = clip.stat().st_mtime_ns
     assert collect.run(cfg)["skipped"] == 2
     assert clip.stat().st_mtime_ns == stamp
+    clip.unlink()  # lost media: collected again even though the config did not change
+    assert collect.run(cfg)["skipped"] == 1 and clip.is_file()
+    stamp = clip.stat().st_mtime_ns
     forced = compose_cfg("collect", ["collect.force=true", "collect.identities=[a]"])
     assert collect.run(forced)["skipped"] == 0 and clip.stat().st_mtime_ns != stamp

@@ -64,6 +64,9 @@ def test_rerun_writes_nothing_and_config_change_rebuilds(collected, compose_cfg)
     stamps = {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
     preprocess.run(collected)
     assert {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()} == stamps
+    (folder / "000003.png").unlink()  # a damaged face set is rebuilt even with an unchanged config
+    preprocess.run(collected)
+    assert (folder / "000003.png").is_file()
     changed = compose_cfg("preprocess", ["preprocess.size=64", "preprocess.identities=[a]"])
     preprocess.run(changed)
     rows = read_faceset(folder)

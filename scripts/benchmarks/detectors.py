@@ -8,10 +8,17 @@ timing does not depend on a trained checkpoint; AUCs on toy data are not meaning
 
 from __future__ import annotations
 
+import os
+import resource
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
@@ -41,9 +48,9 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             cfg = compose(config_name="bench", overrides=overrides)
         GlobalHydra.instance().clear()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         out = bench.run(cfg)
-        suite_s = time.perf_counter() - start
+        suite_s, suite_cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
     res = out["results"]
     samples = res["protocol"]["samples"]
     crops = sum(v["real"] + v["fake"] for v in samples.values())
@@ -56,6 +63,8 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
         "crop_px": 128,
         "dataset_build_s": round(build_s, 1),
         "suite_s": round(suite_s, 1),
+        "suite_cpu_s": round(suite_cpu, 1),  # user+sys of this process: comparable on a busy machine
+        "load_avg_1min": round(os.getloadavg()[0], 1),
         "target_s": 300,
         "meets_target": suite_s <= 300 if not quick else None,
         "robustness_levels": sum(len(v) for v in res["protocol"]["robustness_levels"].values()),

@@ -14,9 +14,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from faceswap.data.sources import collect_identity
-from faceswap.utils.errors import ConfigError
+from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.hashing import config_hash
-from faceswap.utils.io import atomic_write_json, ensure_writable_dir, write_jsonl
+from faceswap.utils.io import atomic_write_json, ensure_writable_dir, read_jsonl, write_jsonl
 from faceswap.utils.logging import console, print_summary
 
 MANIFEST = "manifest.jsonl"
@@ -69,13 +69,23 @@ def input_stamp(params: dict[str, Any]) -> list[Any]:
     return stamps
 
 
+def media_present(out_dir: Path) -> bool:
+    """Every file the manifest points to is still there (clip.mp4 deleted -> collect again)."""
+    try:
+        rows = read_jsonl(out_dir / MANIFEST)
+    except FaceswapError:
+        return False
+    sources = {str(r.get("source")) for r in rows}
+    return all((Path(s) if Path(s).is_absolute() else out_dir / s).is_file() for s in sources)
+
+
 def collect_one(identity: str, params: dict[str, Any], out_dir: Path, force: bool) -> tuple[int, bool]:
     """Collect one identity; returns (frames, skipped)."""
     fingerprint = config_hash({"params": params, "inputs": input_stamp(params), "version": VERSION})
     info_path = out_dir / INFO
     if not force and (out_dir / MANIFEST).is_file() and info_path.is_file():
         info = OmegaConf.to_container(OmegaConf.load(info_path))
-        if isinstance(info, dict) and info.get("fingerprint") == fingerprint:
+        if isinstance(info, dict) and info.get("fingerprint") == fingerprint and media_present(out_dir):
             return int(info.get("frames", 0)), True
     ensure_writable_dir(out_dir)
     if params.get("kind") == "webcam" and os.environ.get("CI"):

@@ -172,6 +172,33 @@ def import_dataset(cfg: DictConfig) -> dict[str, Any]:
     return {"index": str(index), "samples": len(samples), "methods": sorted({r["method"] for r in samples})}
 
 
+def finish_index(
+    cfg: DictConfig,
+    writer: DatasetWriter,
+    methods: list[Method],
+    kept_methods: dict,
+    segment: int | None,
+    n_media: int,
+) -> Path:
+    """Assign splits and write index.json with every method's settings and the split rule used."""
+    g = cfg.generate
+    method_meta = {**kept_methods, **{m.name: {"kind": "swap", **m.record} for m in methods}}
+    if g.sbi:
+        method_meta["sbi"] = {"kind": "self-blended", "reference": "Shiohara & Yamasaki, CVPR 2022"}
+    rule = (
+        f"pseudo-videos of {segment} frames (only {n_media} real videos)"
+        if segment
+        else "identity pair when several, else video"
+    )
+    protocol = {
+        "split_rule": rule,
+        "crop_scale": float(g.crop_scale),
+        "landmarks": str(g.landmarks),
+        "targets": str(g.targets),
+    }
+    return writer.finish(tuple(float(x) for x in g.split), int(g.seed), methods=method_meta, protocol=protocol)
+
+
 def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
     """Remove files this run rewrites (reals + `methods`, or everything when None) so no stale crop remains."""
     if methods is None:
@@ -215,25 +242,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if not counts.get("real"):
         raise FaceswapError("no target frame with a face was found", "check generate.targets and the face sets")
     writer.records.extend(kept)
-    method_meta = {**kept_methods, **{m.name: {"kind": "swap", **m.record} for m in methods}}
-    if opts.sbi:
-        method_meta["sbi"] = {"kind": "self-blended", "reference": "Shiohara & Yamasaki, CVPR 2022"}
-    rule = (
-        f"pseudo-videos of {segment} frames (only {n_media} real videos)"
-        if segment
-        else "identity pair when several, else video"
-    )
-    index = writer.finish(
-        tuple(float(x) for x in g.split),
-        int(g.seed),
-        methods=method_meta,
-        protocol={
-            "split_rule": rule,
-            "crop_scale": opts.crop_scale,
-            "landmarks": str(g.landmarks),
-            "targets": str(g.targets),
-        },
-    )
+    index = finish_index(cfg, writer, methods, kept_methods, segment, n_media)
     print_summary(
         "generate",
         {
@@ -243,4 +252,5 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             "published videos": len(published),
         },
     )
-    return {"index": str(index), "samples": len(writer.records), "methods": sorted(method_meta)}
+    methods_all = sorted({r["method"] for r in writer.records if r["label"] == 1})
+    return {"index": str(index), "samples": len(writer.records), "methods": methods_all}

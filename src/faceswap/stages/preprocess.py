@@ -18,7 +18,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from faceswap.data.faceset import read_summary
+from faceswap.data.faceset import read_faceset, read_summary
 from faceswap.data.preprocess_job import JobSettings, parse_shard, run_job
 from faceswap.data.shards import merge_shards, shard_dir
 from faceswap.face.detect import Detector, build_detector
@@ -27,7 +27,7 @@ from faceswap.face.filters import FaceFilters
 from faceswap.face.landmarks import Landmarker, build_landmarker
 from faceswap.face.refine import RefinedLandmarker
 from faceswap.stages.collect import selected_identities
-from faceswap.utils.errors import ConfigError, NoFaceError
+from faceswap.utils.errors import ConfigError, FaceswapError, NoFaceError
 from faceswap.utils.hashing import config_hash, file_sha256
 from faceswap.utils.logging import console, print_summary
 
@@ -165,12 +165,7 @@ def _one(
     fingerprint = config_hash({"config": chash, "collected": collected, "shard": list(shard) if shard else None})
     out_dir = shard_dir(faces_dir / identity, shard)
     previous = read_summary(out_dir)
-    if (
-        not p.force
-        and previous
-        and previous.get("fingerprint") == fingerprint
-        and (out_dir / "manifest.jsonl").is_file()
-    ):
+    if not p.force and previous and previous.get("fingerprint") == fingerprint and faceset_intact(out_dir):
         previous["up_to_date"] = True
         return previous
     smoothing = OmegaConf.to_container(p.track.smoothing, resolve=True) if p.track.smoothing else None
@@ -192,6 +187,15 @@ def _one(
     total = len(manifest.read_text(encoding="utf-8").splitlines()) if manifest.is_file() else None
     with progress_bar(f"preprocess {identity}", total) as advance:
         return run_job(settings, detector, landmarker, extractor, on_frame=advance)
+
+
+def faceset_intact(folder: Path) -> bool:
+    """The manifest exists and every crop it lists is on disk (a deleted crop means: redo)."""
+    try:
+        read_faceset(folder)
+    except FaceswapError:
+        return False
+    return True
 
 
 def _merge(identities: list[str], faces_dir: Path) -> dict[str, Any]:

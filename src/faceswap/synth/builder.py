@@ -97,6 +97,23 @@ def _swap(method: Method, chunk: list[TargetFrame]) -> list[Any]:
     return out
 
 
+def _common_fields(tf: TargetFrame, matrix: np.ndarray, lm_src: np.ndarray, opts: BuildOptions) -> dict[str, Any]:
+    """Record fields shared by the real and every fake of one frame."""
+    segment = opts.segment_frames
+    return {
+        "video_id": tf.video_id if not segment else f"{tf.video_id}#s{tf.frame_index // segment:03d}",
+        "source_video": tf.video_id,
+        "frame_index": tf.frame_index,
+        "timestamp": round(float(tf.timestamp), 4),
+        "target_identity": tf.identity,
+        "media": tf.media,
+        "has_audio": tf.has_audio,
+        "crop_box": crop_box(matrix, opts.crop_size),
+        "crop_scale": opts.crop_scale,
+        "landmarks_source": np.round(lm_src, 2).tolist(),
+    }
+
+
 def _write_frame(
     tf: TargetFrame,
     i: int,
@@ -111,19 +128,7 @@ def _write_frame(
     size = opts.crop_size
     matrix = crop_matrix(tf.landmarks, size, opts.crop_scale)
     lm_src = warp_points(tf.landmarks, matrix)
-    video_id = tf.video_id if not opts.segment_frames else f"{tf.video_id}#s{tf.frame_index // opts.segment_frames:03d}"
-    common = {
-        "video_id": video_id,
-        "source_video": tf.video_id,
-        "frame_index": tf.frame_index,
-        "timestamp": round(float(tf.timestamp), 4),
-        "target_identity": tf.identity,
-        "media": tf.media,
-        "has_audio": tf.has_audio,
-        "crop_box": crop_box(matrix, size),
-        "crop_scale": opts.crop_scale,
-        "landmarks_source": np.round(lm_src, 2).tolist(),
-    }
+    common = _common_fields(tf, matrix, lm_src, opts)
     counts: dict[str, int] = {}
     real = warp_image(tf.image, matrix, size)
     lm_real = crop_landmarks(real, lm_src, landmarker)
@@ -138,19 +143,15 @@ def _write_frame(
             counts[f"{method.name} (empty mask, skipped)"] = 1  # nothing was pasted: not a fake
             continue
         crop = warp_image(fake.image, matrix, size)
-        engine = method.engines[tf.identity]
+        published = publisher.write(method.name, tf, fake.image) if publisher else None
         writer.add(
             crop,
             label=1,
             method=method.name,
             mask=warp_mask(fake.mask, matrix, size),
             landmarks=crop_landmarks(crop, lm_src, landmarker),
-            source_identity=engine.target,
-            **{
-                **common,
-                **method.record,
-                "published": publisher.write(method.name, tf, fake.image) if publisher else None,
-            },
+            source_identity=method.engines[tf.identity].target,
+            **{**common, **method.record, "published": published},
         )
         counts[method.name] = 1
     if opts.sbi:

@@ -15,8 +15,14 @@ def make_ema(model: nn.Module) -> nn.Module:
     return ema
 
 
-def ema_beta(batch_size: int, halflife_images: float) -> float:
-    """Per-step decay from a half-life counted in training images: 0.5 ** (batch / half-life)."""
+def ema_beta(batch_size: int, halflife_images: float, images_seen: int = 0, rampup: float = 0.0) -> float:
+    """Per-step decay from a half-life counted in training images: 0.5 ** (batch / half-life).
+
+    With `rampup` > 0 the half-life is at most `rampup` x images seen so far (SG2ADA), so a short or
+    young run is not averaged with its random-init weights.
+    """
+    if rampup > 0:
+        halflife_images = min(halflife_images, max(images_seen, batch_size) * rampup)
     if halflife_images <= 0:
         return 0.0
     return 0.5 ** (batch_size / halflife_images)

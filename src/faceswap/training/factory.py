@@ -51,6 +51,7 @@ def build_module(
         optimizer_g=instantiate(cfg.train.optimizer_g),
         optimizer_d=instantiate(cfg.train.optimizer_d) if needs_d else None,
         ema_halflife_images=float(cfg.train.ema_halflife_images),
+        ema_rampup=float(cfg.train.get("ema_rampup", 0.0) or 0.0),
         grad_clip=float(cfg.train.grad_clip),
         nan_max=int(cfg.train.nan_max),
         r1_gamma=float(cfg.loss.r1_gamma),

@@ -37,6 +37,7 @@ class SwapModule(pl.LightningModule):
         optimizer_g: OptimizerFactory,
         optimizer_d: OptimizerFactory | None = None,
         ema_halflife_images: float = 2000.0,
+        ema_rampup: float = 0.05,
         grad_clip: float = 1.0,
         nan_max: int = 20,
         r1_gamma: float = 0.0,
@@ -49,7 +50,8 @@ class SwapModule(pl.LightningModule):
         self.generator, self.ema, self.discriminator = generator, make_ema(generator), discriminator
         self.reconstruction, self.gan = reconstruction, gan
         self.optimizer_g, self.optimizer_d = optimizer_g, optimizer_d
-        self.ema_halflife_images, self.grad_clip, self.nan_max = ema_halflife_images, grad_clip, nan_max
+        self.ema_halflife_images, self.ema_rampup = ema_halflife_images, ema_rampup
+        self.grad_clip, self.nan_max = grad_clip, nan_max
         self.r1_gamma, self.r1_every, self.channels_last = r1_gamma, max(1, r1_every), channels_last
         self.meta = dict(meta or {})
         self.stage, self.stage_index, self.stage_start = StageSettings(), 0, 0
@@ -178,7 +180,8 @@ class SwapModule(pl.LightningModule):
             logs |= self.discriminator_step(opt_d, batch, fakes)
         if stepped:
             n = batch["a"]["input"].shape[0]
-            update_ema(self.ema, self.generator, ema_beta(n, self.ema_halflife_images))
+            beta = ema_beta(n, self.ema_halflife_images, self.samples_seen, self.ema_rampup)
+            update_ema(self.ema, self.generator, beta)
             self.samples_seen += n * self.trainer.world_size
         logs["train/lr_g"] = torch.tensor(opt_g.param_groups[0]["lr"])
         self.log_dict(logs, prog_bar=False, sync_dist=False)

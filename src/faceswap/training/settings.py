@@ -24,6 +24,23 @@ class StageSettings:
     masked: bool = True
     frozen: tuple[str, ...] = field(default_factory=tuple)  # generator module groups (encoder, inter, ...)
 
+    def __post_init__(self) -> None:
+        checks = {
+            "steps": self.steps >= 1,
+            "batch_size": self.batch_size >= 1,
+            "lr_g": self.lr_g > 0,
+            "lr_d": self.lr_d > 0,
+            "lr_end_factor": self.lr_end_factor >= 0,
+            "gan_weight": self.gan_weight >= 0,
+        }
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            values = ", ".join(f"{k}={getattr(self, k)}" for k in bad)
+            raise ConfigError(
+                f"stage '{self.name}' has out-of-range {values}",
+                "steps and batch_size >= 1, learning rates > 0, gan_weight and lr_end_factor >= 0",
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "frozen": list(self.frozen)}
 
@@ -38,6 +55,10 @@ def build_plan(
 
     Fractions are rounded so that the stages add up to exactly `total_steps`; a stage gets at least one step.
     """
+    if int(total_steps) < 1:
+        raise ConfigError(
+            f"train.steps={total_steps} must be at least 1", "set train.steps (finetune.steps) to 1 or more"
+        )
     base = StageSettings(**{k: _coerce(k, v) for k, v in defaults.items() if k in KNOBS})
     stages: list[StageSettings] = []
     assigned, cum_fraction = 0, 0.0

@@ -55,8 +55,8 @@ class SBIDetector(Detector):
         epochs: int = 10,
         batch_size: int = 32,
         lr: float = 1e-3,
-        width: int = 16,
-        patience: int | None = 3,
+        width: int = 32,
+        patience: int | None = None,
     ) -> None:
         super().__init__(seed)
         self.epochs, self.batch_size, self.lr, self.width, self.patience = epochs, batch_size, lr, width, patience
