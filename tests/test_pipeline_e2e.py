@@ -91,8 +91,10 @@ def test_swap_changes_the_face_but_not_far_background(pipeline_run: tuple[Path, 
     border = np.ones((h, w), bool)
     pad = max(x1 - x0, y1 - y0)
     border[max(0, y0 - pad) : y1 + pad, max(0, x0 - pad) : x1 + pad] = False
-    # Both clips went through H.264, so compare against the codec's noise, not bit-exactness.
-    assert np.abs(src[border] - out[border]).mean() < 2.0
+    # Both clips went through H.264 (a re-encode alone moves these pixels by ~2 levels): compare against
+    # that codec noise, not bit-exactness, and well below the change inside the face.
+    assert border.any()
+    assert np.abs(src[border] - out[border]).mean() < 4.0
 
 
 def test_benchmark_reports_auc_in_unit_interval(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
