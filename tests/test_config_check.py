@@ -40,3 +40,12 @@ def test_cli_reports_wrong_type_in_one_line(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "seed='abc'" in out.stderr and "wrong type" in out.stderr
     assert "Traceback" not in out.stderr and out.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [("train.steps=-5", "train.steps"), ("swap.crf=99", "swap.crf"), ("swap.direction=up", "swap.direction")],
+)
+def test_real_config_rejects_out_of_range_values(compose_cfg, override: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=key):
+        check_config(compose_cfg("pipeline", [override]), RULES)

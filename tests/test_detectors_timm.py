@@ -14,7 +14,7 @@ from faceswap.synth.toy import build_toy_dataset
 
 
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def toy(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("toy_timm")
     records = read_index(build_toy_dataset(root, n_videos=4, frames=4, size=32))["samples"]
     return {s: load_samples(root, select(records, s)) for s in ("train", "val", "test")}

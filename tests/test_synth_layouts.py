@@ -47,7 +47,7 @@ def test_ffpp_round_trip(tmp_path: Path) -> None:
     back = read_index(import_ffpp(videos, tmp_path / "imported", frames_per_video=3, crop_size=64))["samples"]
     ids = json.loads((root / "faceswap_ids.json").read_text())
 
-    def summary(recs: list[dict], video_of) -> Counter:  # noqa: ANN001
+    def summary(recs: list[dict], video_of) -> Counter:
         return Counter((video_of(r), r["label"], r["method"], r["split"]) for r in recs)
 
     assert summary(back, lambda r: r["video_id"]) == summary(original, lambda r: ids[r["video_id"]])

@@ -146,6 +146,10 @@ def test_config_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         run_train(tmp_path, "stages=single", "train.frozen=[nonexistent]")
     with pytest.raises(FaceswapError, match="no face set"):
         run_train(tmp_path, "data.pair=[a,zz]")
+    with pytest.raises(ConfigError, match="multiple of 16"):
+        run_train(tmp_path, "model.resolution=72")
+    with pytest.raises(ConfigError, match="gan_kind"):
+        run_train(tmp_path, "loss.gan_kind=wgan")
     with pytest.raises(ConfigError, match="out-of-range batch_size"):
         run_train(tmp_path, "train.batch_size=0")
     with pytest.raises(ConfigError, match="at least 1"):

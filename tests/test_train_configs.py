@@ -16,7 +16,7 @@ from faceswap.training.settings import build_plan
 from tests.conftest import compose_stage
 from tests.train_faces import sample_faces
 
-STAGE_OF = {"adapt_pair": "finetune", "cpu_quick": "pipeline"}
+STAGE_OF = {"adapt_pair": "finetune", "sample_quick": "pipeline", "cpu_quick": "pipeline", "cpu_hour": "pipeline"}
 EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
 
 

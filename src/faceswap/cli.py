@@ -45,7 +45,7 @@ def print_help() -> None:
     print("stages:")
     for name, (_, desc) in STAGES.items():
         print(f"  {name:<11} {desc}")
-    print("\nexamples:\n  faceswap pipeline\n  faceswap train model=liae trainer.max_steps=2000\n  faceswap pipeline experiment=cpu_quick")
+    print("\nexamples:\n  faceswap pipeline\n  faceswap train model=liae train.steps=2000\n  faceswap pipeline experiment=sample_quick")
 
 
 def run_stage(stage: str, cfg: Any) -> Any:

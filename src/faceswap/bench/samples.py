@@ -80,8 +80,8 @@ class Samples:
             return "no samples"
         if "landmarks" in needs and (self.landmarks is None or np.isnan(self.landmarks).all()):
             return "the dataset has no landmarks"
-        if "video" in needs and len(set(self.video_ids.tolist())) == len(self) and self.timestamps is None:
-            return "samples are single images, not video frames"
+        if "video" in needs and len(set(self.video_ids.tolist())) == len(self):
+            return "every video has a single frame (images, not video)"
         if "audio" in needs and (self.has_audio is None or not bool(np.any(self.has_audio))):
             return "no sample comes from media with an audio track"
         if "files" in needs and (self.files is None or all(f is None for f in self.files)):

@@ -28,9 +28,17 @@ from faceswap.utils.errors import FaceswapError
 FaceRow = dict[str, Any]
 
 
-def load_identity(faces_dir: str | os.PathLike[str], identity: str, min_faces: int = 2) -> list[FaceRow]:
-    """Manifest rows of `faces_dir/<identity>/`, with a clear error when the set is missing or too small."""
+def held_out(index: int, holdout_every: int) -> bool:
+    """Whether face `index` of a set is kept out of training (for `faceswap eval`'s reconstruction)."""
+    return holdout_every > 0 and index % holdout_every == 0
+
+
+def load_identity(
+    faces_dir: str | os.PathLike[str], identity: str, min_faces: int = 2, holdout_every: int = 0
+) -> list[FaceRow]:
+    """Training rows of `faces_dir/<identity>/` (held-out faces removed), with a clear error when too few."""
     rows = read_faceset(Path(faces_dir) / identity)
+    rows = [row for i, row in enumerate(rows) if not held_out(i, holdout_every)]
     if len(rows) < min_faces:
         raise FaceswapError(
             f"face set '{identity}' has {len(rows)} face(s), training needs at least {min_faces}",
@@ -149,8 +157,10 @@ class SwapDataModule(pl.LightningDataModule):
         seed: int = 0,
         pretrain_identities: Sequence[str] | None = None,
         max_faces: int = 0,
+        holdout_every: int = 0,
     ) -> None:
         super().__init__()
+        self.holdout_every = holdout_every
         self.faces_dir, self.pair, self.resolution = str(faces_dir), [str(p) for p in pair], resolution
         self.augment, self.batch_size, self.num_workers, self.seed = augment, batch_size, num_workers, seed
         self.pretrain_identities = list(pretrain_identities or [])
@@ -161,10 +171,10 @@ class SwapDataModule(pl.LightningDataModule):
         if self.sides:
             return
         if self.pretrain_identities:
-            pool = [row for ident in self.pretrain_identities for row in load_identity(self.faces_dir, ident)]
+            pool = [row for ident in self.pretrain_identities for row in load_identity(self.faces_dir, ident, 2, self.holdout_every)]
             self.sides = [pool, pool]
         else:
-            self.sides = [load_identity(self.faces_dir, ident) for ident in self.pair]
+            self.sides = [load_identity(self.faces_dir, ident, 2, self.holdout_every) for ident in self.pair]
         if self.max_faces > 0:
             self.sides = [rows[: self.max_faces] for rows in self.sides]
 

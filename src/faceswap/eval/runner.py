@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import torch
 
+from faceswap.data.datamodule import held_out
 from faceswap.data.faceset import read_faceset
 from faceswap.eval import metrics
 from faceswap.eval.faces import FaceMeter, mean_descriptor
@@ -81,7 +82,7 @@ def reconstruction_metrics(inputs: EvalInputs, identities: list[str]) -> dict[st
     out: dict[str, Any] = {}
     for ident in identities:
         rows = read_faceset(inputs.faces_dir / ident)
-        held = [r for i, r in enumerate(rows) if inputs.holdout_every and i % inputs.holdout_every == 0]
+        held = [r for i, r in enumerate(rows) if held_out(i, inputs.holdout_every)]
         crops = [cv2.resize(read_image(inputs.faces_dir / ident / r["file"]), (res, res), interpolation=cv2.INTER_AREA)
                  for r in held[: inputs.max_faces]]
         if not crops:

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from hydra.utils import instantiate
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from faceswap.data.augment import AugmentConfig
@@ -26,11 +27,24 @@ from faceswap.training.loggers import build_loggers
 from faceswap.training.module import SwapModule
 from faceswap.training.runner import TrainerFactory
 from faceswap.training.settings import StageSettings
-from faceswap.utils.errors import ConfigError
+from faceswap.utils.errors import ConfigError, FaceswapError
 
 
 def plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def instantiate(node: Any, **kwargs: Any) -> Any:
+    """hydra's instantiate, but a FaceswapError raised by the target stays a one-line FaceswapError."""
+    try:
+        return hydra_instantiate(node, **kwargs)
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        while cause is not None and not isinstance(cause, FaceswapError):
+            cause = cause.__cause__
+        if cause is not None:
+            raise cause from None
+        raise ConfigError(str(exc).splitlines()[0], "check the _target_ section named above in your config") from exc
 
 
 def build_generator_from_cfg(cfg: DictConfig, pair: Sequence[str]) -> SwapGenerator:
@@ -73,6 +87,7 @@ def build_datamodule(cfg: DictConfig, pair: Sequence[str], pretrain: Sequence[st
         seed=int(cfg.train.seed),
         pretrain_identities=list(pretrain),
         max_faces=int(cfg.train.get("max_faces", 0) or 0),
+        holdout_every=int(cfg.data.get("holdout_every", 0) or 0),
     )
 
 

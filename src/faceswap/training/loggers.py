@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hydra.utils import instantiate
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
 
 
@@ -19,6 +18,8 @@ def build_loggers(specs: Mapping[str, Any] | None, save_dir: str | os.PathLike[s
         if spec is None:
             continue
         Path(save_dir).mkdir(parents=True, exist_ok=True)
+        from faceswap.training.factory import instantiate
+
         loggers.append(instantiate(spec, save_dir=str(save_dir)))
     return loggers
 

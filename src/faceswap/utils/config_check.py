@@ -1,7 +1,7 @@
 """Typed checks on the composed config: a wrong type or an out-of-range value fails with the key's name.
 
 Hydra's struct mode already rejects unknown keys; this adds types and ranges for the keys users tune most,
-so `faceswap train trainer.max_steps=-5` fails before any work starts instead of deep inside Lightning.
+so `faceswap train train.steps=-5` fails before any work starts instead of deep inside Lightning.
 """
 
 from __future__ import annotations
@@ -65,4 +65,21 @@ def check_config(cfg: DictConfig, rules: Sequence[Rule]) -> None:
 RULES: list[Rule] = [
     Rule("seed", int, 0),
     Rule("data.holdout_every", int, 0),
+    Rule("data.limit", int, 1, nullable=True),
+    Rule("preprocess.size", int, 16, 4096),
+    Rule("model.resolution", int, 16, 1024),
+    Rule("train.steps", int, 1),
+    Rule("train.batch_size", int, 1),
+    Rule("train.lr_g", float, 0.0, 1.0),
+    Rule("train.lr_d", float, 0.0, 1.0),
+    Rule("finetune.steps", int, 1),
+    Rule("loss.gan_weight", float, 0.0),
+    Rule("trainer.num_workers", int, 0, 64),
+    Rule("swap.direction", str, choices=["a2b", "b2a"]),
+    Rule("swap.batch_size", int, 1),
+    Rule("swap.crf", int, 0, 51),
+    Rule("swap.faces", str, choices=["largest", "all", "reference"]),
+    Rule("swap.mask", str, choices=["hull", "learned", "intersection", "union"]),
+    Rule("bench.n_boot", int, 0),
+    Rule("eval.max_frames", int, 1),
 ]
