@@ -72,7 +72,10 @@ def test_swap_never_leaves_a_truncated_video_under_its_final_name(tmp_path: Path
     ckpt = _checkpoint(tmp_path)
     swap_dir = tmp_path / "runs" / "sample" / "swap"
     killed = run_and_kill(
-        "swap", tmp_path, [f"swap.checkpoint={ckpt}"], lambda: any(p.stat().st_size > 0 for p in swap_dir.glob(".*part*"))
+        "swap",
+        tmp_path,
+        [f"swap.checkpoint={ckpt}"],
+        lambda: any(p.stat().st_size > 0 for p in swap_dir.glob(".*part*")),
     )
     assert killed, "swap finished before it could be interrupted"
     finals = [p for p in swap_dir.glob("*.mp4") if not p.name.startswith(".")]

@@ -13,7 +13,6 @@ import pytest
 from faceswap.stages import pipeline
 from tests.conftest import compose_stage
 
-
 NETWORK_ATTEMPTS: list[str] = []
 
 

@@ -45,15 +45,17 @@ def print_help() -> None:
     print("stages:")
     for name, (_, desc) in STAGES.items():
         print(f"  {name:<11} {desc}")
-    print("\nexamples:\n  faceswap pipeline\n  faceswap train model=liae train.steps=2000\n  faceswap pipeline experiment=sample_quick")
+    print("\nexamples:")
+    print("  faceswap pipeline")
+    print("  faceswap train model=liae train.steps=2000")
+    print("  faceswap pipeline experiment=sample_quick")
 
 
 def run_stage(stage: str, cfg: Any) -> Any:
     """Run one stage on a composed config; user mistakes become one-line errors."""
+    from faceswap.utils.config_check import RULES, check_config
     from faceswap.utils.errors import FaceswapError
     from faceswap.utils.logging import console_error
-
-    from faceswap.utils.config_check import RULES, check_config
 
     try:
         check_config(cfg, RULES)
@@ -72,8 +74,21 @@ def positional_to_overrides(stage: str, args: list[str]) -> list[str]:
     key = POSITIONAL.get(stage)
     if key is None:
         return args
-    value_flags = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
-                   "--config-dir", "-cd", "--info", "-i", "--experimental-rerun"}
+    value_flags = {
+        "--cfg",
+        "-c",
+        "--package",
+        "-p",
+        "--config-path",
+        "-cp",
+        "--config-name",
+        "-cn",
+        "--config-dir",
+        "-cd",
+        "--info",
+        "-i",
+        "--experimental-rerun",
+    }
     out: list[str] = []
     for arg in args:
         if "=" in arg or arg.startswith("-") or (out and out[-1] in value_flags):
@@ -95,7 +110,7 @@ def precheck_overrides(stage: str, overrides: list[str]) -> None:
             compose(config_name=stage, overrides=overrides, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = "check the key with `faceswap {} --cfg job`; use +key=value to add a new key".format(stage)
+        hint = f"check the key with `faceswap {stage} --cfg job`; use +key=value to add a new key"
         print(f"error: {first} — {hint}", file=sys.stderr)
         sys.exit(2)
 

@@ -171,7 +171,11 @@ class SwapDataModule(pl.LightningDataModule):
         if self.sides:
             return
         if self.pretrain_identities:
-            pool = [row for ident in self.pretrain_identities for row in load_identity(self.faces_dir, ident, 2, self.holdout_every)]
+            pool = [
+                row
+                for ident in self.pretrain_identities
+                for row in load_identity(self.faces_dir, ident, 2, self.holdout_every)
+            ]
             self.sides = [pool, pool]
         else:
             self.sides = [load_identity(self.faces_dir, ident, 2, self.holdout_every) for ident in self.pair]

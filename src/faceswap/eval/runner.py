@@ -34,8 +34,11 @@ class EvalInputs:
 
 def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.ndarray]) -> dict[str, Any]:
     """Per-frame identity, pose and expression of the swap against its source frame."""
-    pairs = zip(read_video(inputs.source, max_frames=inputs.max_frames),
-                read_video(inputs.swapped, max_frames=inputs.max_frames), strict=False)
+    pairs = zip(
+        read_video(inputs.source, max_frames=inputs.max_frames),
+        read_video(inputs.swapped, max_frames=inputs.max_frames),
+        strict=False,
+    )
     descs, pose_err, expr_err = [], [], []
     src_frames, out_frames, masks = [], [], []
     missed = 0
@@ -83,8 +86,10 @@ def reconstruction_metrics(inputs: EvalInputs, identities: list[str]) -> dict[st
     for ident in identities:
         rows = read_faceset(inputs.faces_dir / ident)
         held = [r for i, r in enumerate(rows) if held_out(i, inputs.holdout_every)]
-        crops = [cv2.resize(read_image(inputs.faces_dir / ident / r["file"]), (res, res), interpolation=cv2.INTER_AREA)
-                 for r in held[: inputs.max_faces]]
+        crops = [
+            cv2.resize(read_image(inputs.faces_dir / ident / r["file"]), (res, res), interpolation=cv2.INTER_AREA)
+            for r in held[: inputs.max_faces]
+        ]
         if not crops:
             out[ident] = {"skipped": "no held-out faces"}
             continue
@@ -121,15 +126,23 @@ def to_markdown(result: dict[str, Any]) -> str:
     ident, rec = result["identity"], result["reconstruction"]
     rows = [
         ("identity retrieval accuracy", ident["retrieval_accuracy"]),
-        ("descriptor distance to target / source", f"{ident['distance_to_target']:.3f} / {ident['distance_to_source']:.3f}"),
+        (
+            "descriptor distance to target / source",
+            f"{ident['distance_to_target']:.3f} / {ident['distance_to_source']:.3f}",
+        ),
         ("head-pose error (deg)", result["pose_error_deg"]),
         ("expression error (landmarks / inter-ocular)", result["expression_error"]),
-        ("temporal change swapped / source (ratio)", f"{result['temporal']['swapped']:.2f} / "
-         f"{result['temporal']['source']:.2f} ({result['temporal']['ratio']:.2f})"),
+        (
+            "temporal change swapped / source (ratio)",
+            f"{result['temporal']['swapped']:.2f} / "
+            f"{result['temporal']['source']:.2f} ({result['temporal']['ratio']:.2f})",
+        ),
     ]
     for ident_name, r in rec.items():
         if isinstance(r, dict) and "ssim" in r:
-            rows.append((f"reconstruction {ident_name}->{ident_name} SSIM / PSNR", f"{r['ssim']:.3f} / {r['psnr']:.1f} dB"))
+            rows.append(
+                (f"reconstruction {ident_name}->{ident_name} SSIM / PSNR", f"{r['ssim']:.3f} / {r['psnr']:.1f} dB")
+            )
     lines = ["| metric | value |", "|---|---|"]
     lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in rows]
     return f"## Swap quality ({result['frames']} frames)\n\n" + "\n".join(lines) + "\n"

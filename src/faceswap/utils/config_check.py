@@ -30,7 +30,9 @@ class Rule:
         names = self.kind.__name__ if isinstance(self.kind, type) else " or ".join(k.__name__ for k in self.kind)
         parts = [names]
         if self.low is not None or self.high is not None:
-            parts.append(f"in [{self.low if self.low is not None else '-inf'}, {self.high if self.high is not None else 'inf'}]")
+            parts.append(
+                f"in [{self.low if self.low is not None else '-inf'}, {self.high if self.high is not None else 'inf'}]"
+            )
         if self.choices is not None:
             parts.append(f"one of {list(self.choices)}")
         return " ".join(parts)
@@ -50,7 +52,7 @@ def check_rule(cfg: DictConfig, rule: Rule) -> None:
         ok_type = True
     if not ok_type:
         raise ConfigError(f"config key {rule.key}={value!r} has the wrong type", f"use {rule.expected()}")
-    if rule.low is not None and value < rule.low or rule.high is not None and value > rule.high:
+    if (rule.low is not None and value < rule.low) or (rule.high is not None and value > rule.high):
         raise ConfigError(f"config key {rule.key}={value!r} is out of range", f"use {rule.expected()}")
     if rule.choices is not None and value not in rule.choices:
         raise ConfigError(f"config key {rule.key}={value!r} is not a valid choice", f"use {rule.expected()}")

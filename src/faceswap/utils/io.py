@@ -85,7 +85,9 @@ def safe_join(root: str | os.PathLike[str], relative: str) -> Path:
     root_resolved = Path(root).resolve()
     rel = Path(relative)
     if rel.is_absolute() or ".." in rel.parts:
-        raise FaceswapError(f"manifest path escapes its root: {relative!r}", "manifests may only hold paths inside their folder")
+        raise FaceswapError(
+            f"manifest path escapes its root: {relative!r}", "manifests may only hold paths inside their folder"
+        )
     full = (root_resolved / rel).resolve()
     if full != root_resolved and root_resolved not in full.parents:
         raise FaceswapError(f"manifest path escapes its root through a link: {relative!r}", "remove the symlink")
@@ -102,7 +104,9 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise FaceswapError(f"{path}:{line_no} is not valid JSON", "delete the file and rerun the stage") from exc
+                raise FaceswapError(
+                    f"{path}:{line_no} is not valid JSON", "delete the file and rerun the stage"
+                ) from exc
     return rows
 
 

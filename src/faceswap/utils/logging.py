@@ -28,7 +28,13 @@ def progress(items: Iterable[T], description: str, total: int | None = None) -> 
     """Wrap an iterable in a rich progress bar (transient on non-terminals)."""
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=console, transient=not console.is_terminal) as bar:
         task = bar.add_task(description, total=total)
         for item in items:

@@ -9,7 +9,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from faceswap.bench.detectors.base import Detector
 from faceswap.bench.metrics import roc_auc
+from faceswap.bench.samples import Samples
 
 EpochData = Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -99,3 +101,27 @@ def _train_epoch(
         loss = loss_fn(model(x).flatten(), y)
         loss.backward()
         optim.step()
+
+
+class CNNDetector(Detector):
+    """A detector whose model is a small CNN fitted by `train_classifier` and scored by `predict_proba`."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    patience: int | None
+    score_batch_size: int = 256
+
+    def fit_network(
+        self, build: Callable[[], nn.Module], epoch_data: EpochData, val: tuple[np.ndarray, np.ndarray] | None
+    ) -> None:
+        """Seed, build and train the network (the seed fixes its initialisation too)."""
+        torch.manual_seed(self.seed)
+        self.model, self.info = train_classifier(
+            build(), epoch_data, val, self.epochs, self.batch_size, self.lr, seed=self.seed, patience=self.patience
+        )
+        self.fitted = True
+
+    def score(self, samples: Samples) -> np.ndarray:
+        self._check_fitted()
+        return predict_proba(self.model, samples.crops, self.score_batch_size)

@@ -6,12 +6,11 @@ The input side is the crop side (128 px by default; the paper used 256).
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
-from faceswap.bench.detectors.base import Detector, both_classes
-from faceswap.bench.detectors.cnn import predict_proba, train_classifier
+from faceswap.bench.detectors.base import both_classes
+from faceswap.bench.detectors.cnn import CNNDetector
 from faceswap.bench.detectors.registry import DETECTORS
 from faceswap.bench.samples import Samples
 from faceswap.utils.errors import FaceswapError
@@ -42,7 +41,7 @@ class Meso4(nn.Module):
 
 
 @DETECTORS.register("meso4")
-class Meso4Detector(Detector):
+class Meso4Detector(CNNDetector):
     name = "meso4"
     needs = frozenset({"crops"})
 
@@ -61,23 +60,6 @@ class Meso4Detector(Detector):
             raise FaceswapError(
                 f"meso4 needs a crop side divisible by 32, got {train.size}", "set generate.crop_size=128"
             )
-        torch.manual_seed(self.seed)
-        model = Meso4(train.size)
         val_data = (val.crops, val.labels) if both_classes(val) else None
-        self.model, self.info = train_classifier(
-            model,
-            lambda epoch, rng: (train.crops, train.labels),
-            val_data,
-            self.epochs,
-            self.batch_size,
-            self.lr,
-            seed=self.seed,
-            patience=self.patience,
-        )
-        self.fitted = True
+        self.fit_network(lambda: Meso4(train.size), lambda epoch, rng: (train.crops, train.labels), val_data)
         return self
-
-    def score(self, samples: Samples) -> np.ndarray:
-        self._check_fitted()
-        assert self.model is not None
-        return predict_proba(self.model, samples.crops)

@@ -13,8 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from faceswap.bench.detectors.base import Detector
-from faceswap.bench.detectors.cnn import predict_proba, train_classifier
+from faceswap.bench.detectors.cnn import CNNDetector
 from faceswap.bench.detectors.registry import DETECTORS
 from faceswap.bench.samples import Samples
 from faceswap.synth.sbi import self_blend_batch
@@ -44,7 +43,7 @@ def _reals_with_landmarks(samples: Samples) -> Samples:
 
 
 @DETECTORS.register("sbi")
-class SBIDetector(Detector):
+class SBIDetector(CNNDetector):
     name = "sbi"
     needs = frozenset({"crops", "landmarks"})
     uses_fakes = False
@@ -82,21 +81,5 @@ class SBIDetector(Detector):
                 np.concatenate([val_reals.crops, blended]),
                 np.r_[np.zeros(len(val_reals)), np.ones(len(blended))],
             )
-        torch.manual_seed(self.seed)
-        self.model, self.info = train_classifier(
-            BlendNet(self.width),
-            epoch_data,
-            val_data,
-            self.epochs,
-            self.batch_size,
-            self.lr,
-            seed=self.seed,
-            patience=self.patience,
-        )
-        self.fitted = True
+        self.fit_network(lambda: BlendNet(self.width), epoch_data, val_data)
         return self
-
-    def score(self, samples: Samples) -> np.ndarray:
-        self._check_fitted()
-        assert self.model is not None
-        return predict_proba(self.model, samples.crops)

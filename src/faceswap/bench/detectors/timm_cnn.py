@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from faceswap.bench.detectors.base import Detector, both_classes
-from faceswap.bench.detectors.cnn import predict_proba, train_classifier
+from faceswap.bench.detectors.base import both_classes
+from faceswap.bench.detectors.cnn import CNNDetector
 from faceswap.bench.detectors.registry import DETECTORS
 from faceswap.bench.samples import Samples
 from faceswap.utils.errors import FaceswapError
@@ -35,7 +34,7 @@ class Resized(nn.Module):
         return self.backbone(x)
 
 
-class TimmDetector(Detector):
+class TimmDetector(CNNDetector):
     name = "timm"
     needs = frozenset({"crops"})
     model_name = "resnet18"
@@ -53,6 +52,7 @@ class TimmDetector(Detector):
     ) -> None:
         super().__init__(seed)
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
+        self.score_batch_size = batch_size
         self.input_size, self.weights, self.patience = input_size, weights, patience
         self.device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         self.model: nn.Module | None = None
@@ -76,25 +76,9 @@ class TimmDetector(Detector):
     def fit(self, train: Samples, val: Samples | None = None) -> TimmDetector:
         if not both_classes(train):
             raise FaceswapError(f"{self.name} needs real and fake training samples", "generate both")
-        torch.manual_seed(self.seed)
         val_data = (val.crops, val.labels) if both_classes(val) else None
-        self.model, self.info = train_classifier(
-            self.build(),
-            lambda epoch, rng: (train.crops, train.labels),
-            val_data,
-            self.epochs,
-            self.batch_size,
-            self.lr,
-            seed=self.seed,
-            patience=self.patience,
-        )
-        self.fitted = True
+        self.fit_network(self.build, lambda epoch, rng: (train.crops, train.labels), val_data)
         return self
-
-    def score(self, samples: Samples) -> np.ndarray:
-        self._check_fitted()
-        assert self.model is not None
-        return predict_proba(self.model, samples.crops, self.batch_size)
 
 
 @DETECTORS.register("xception")
