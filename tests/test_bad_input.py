@@ -142,3 +142,34 @@ def test_variable_frame_rate_and_unicode_path(tmp_path: Path, checkpoint: Path) 
 
     out = next(Path(cfg.paths.swap_dir).glob("*.mp4"))
     assert probe(out).frames == 15
+
+
+def test_tiny_and_huge_images_are_a_counted_skip_or_a_face(tmp_path: Path, compose_cfg) -> None:  # type: ignore[no-untyped-def]
+    """A 32x32 image is a counted skip; an 8000x8000 photo is detected (the detector works on a downscale)."""
+    import json
+
+    import cv2
+    from PIL import Image
+
+    from faceswap.stages import collect, preprocess
+
+    folders = {k: tmp_path / k for k in ("a", "b")}
+    for folder in folders.values():
+        folder.mkdir()
+    astronaut, _ = frame_photo(load_sample_photo("astronaut"), 512)  # [512,512,3]
+    Image.fromarray(cv2.resize(astronaut, (8000, 8000), interpolation=cv2.INTER_LINEAR)).save(
+        folders["a"] / "huge.jpg", quality=80
+    )
+    Image.fromarray(cv2.resize(astronaut, (32, 32), interpolation=cv2.INTER_AREA)).save(folders["a"] / "tiny.png")
+    Image.fromarray(astronaut).save(folders["a"] / "normal.png")
+    grace, _ = frame_photo(load_sample_photo("grace_hopper"), 384)
+    Image.fromarray(grace).save(folders["b"] / "grace.png")
+    cfg = compose_cfg(
+        "preprocess",
+        ["data=folder", f"data.identities.a.path={folders['a']}", f"data.identities.b.path={folders['b']}"],
+    )
+    collect.run(cfg)
+    preprocess.run(cfg)
+    summary = json.loads((Path(cfg.data.faces_dir) / "a" / "summary.json").read_text())
+    assert summary["faces"] == 2, summary  # huge + normal
+    assert sum(summary["dropped"].values()) == 1, summary  # tiny, counted with its reason

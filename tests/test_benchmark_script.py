@@ -1,0 +1,39 @@
+"""scripts/benchmark.py runs end to end in --quick mode and writes valid JSON (slow: it trains and swaps)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
+
+
+@pytest.mark.slow
+def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "benchmark.json"
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out), "--markdown", str(tmp_path / "b.md")],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert results["ceiling"]["matmul_gflops_fp32"] > 0
+    for area in ("ceiling", "preprocess", "train", "swap", "detectors"):
+        assert "error" not in results[area], results[area]
+    assert "| `ceiling.machine.cpu` |" in (tmp_path / "b.md").read_text()
+
+
+def test_benchmark_rejects_unknown_area(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--only", "nope", "--out", str(tmp_path / "x.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "unknown area" in proc.stderr
