@@ -159,3 +159,14 @@ def test_config_mistakes_are_one_line_errors(tmp_path: Path) -> None:
         run_train(tmp_path / "resume", "stages=nogan", "train.steps=2", "model.generator.dec_dims=6")
     with pytest.raises(ConfigError, match=r"not in stages\.plan"):
         run_train(tmp_path, "stages.order=[warmup,typo]")
+
+
+def test_two_runs_with_the_same_seed_give_the_same_loss_curve(tmp_path: Path) -> None:
+    common = ("stages=single", "train.steps=3", "seed=7")
+    _, first = run_train(tmp_path / "one", *common)
+    _, second = run_train(tmp_path / "two", *common)
+    for key in ("train/loss_g", "train/loss_d", "train/loss_dssim"):
+        a, b = column(metrics(first), key), column(metrics(second), key)
+        assert a and a == pytest.approx(b, rel=1e-5, abs=1e-6), key
+    _, other = run_train(tmp_path / "three", "stages=single", "train.steps=3", "seed=8")
+    assert column(metrics(other), "train/loss_g") != pytest.approx(column(metrics(first), "train/loss_g"))

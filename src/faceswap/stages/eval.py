@@ -30,7 +30,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         target_identity=str(ecfg.target_identity),
         faces_dir=Path(ecfg.faces_dir),
         checkpoint=Path(ecfg.checkpoint) if ecfg.checkpoint else None,
-        gallery={k: Path(v) for k, v in ecfg.gallery.items()},
+        gallery={k: Path(v) for k, v in (ecfg.gallery or {}).items()},
         holdout_every=int(ecfg.holdout_every or 0),
         max_frames=int(ecfg.max_frames),
         max_faces=int(ecfg.max_faces),
