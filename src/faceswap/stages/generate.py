@@ -61,12 +61,10 @@ def build_methods(cfg: DictConfig, identities: list[str]) -> list[Method]:
         engines = {}
         for ident in identities:
             target = pair[1] if ident == pair[0] else pair[0]
-            engines[ident] = SwapEngine(
+            engines[ident] = SwapEngine.for_generator(
                 generator,
+                meta,
                 target,
-                resolution=meta["resolution"],
-                face_type=meta.get("face_type", "full"),
-                padding=meta.get("padding", 0.0),
                 postprocessor=post,
                 mask=str(g.mask),
                 batch_size=int(g.batch_size),

@@ -7,16 +7,13 @@ resumes; `shard=i/n` processes one shard and `merge=true` combines shard outputs
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from faceswap.data.faceset import read_faceset, read_summary
 from faceswap.data.preprocess_job import JobSettings, parse_shard, run_job
@@ -29,22 +26,7 @@ from faceswap.face.refine import RefinedLandmarker
 from faceswap.stages.collect import selected_identities
 from faceswap.utils.errors import ConfigError, FaceswapError, NoFaceError
 from faceswap.utils.hashing import config_hash, file_sha256
-from faceswap.utils.logging import console, print_summary
-
-
-@contextlib.contextmanager
-def progress_bar(description: str, total: int | None) -> Iterator[Callable[[], None]]:
-    """A rich progress bar advanced by calling the yielded function once per frame."""
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=console, transient=not console.is_terminal) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+from faceswap.utils.logging import console, print_summary, progress_bar
 
 
 def build_backend(section: DictConfig, build: Any) -> Any:

@@ -62,12 +62,10 @@ def build_engine(cfg: DictConfig, timer: PhaseTimer) -> tuple[SwapEngine, dict[s
     generator, meta = load_generator(s.checkpoint, device=s.device)
     target, tag = direction_target(s.direction, list(meta["identities"]))
     post: PostProcessor = instantiate(cfg.postprocess)
-    engine = SwapEngine(
+    engine = SwapEngine.for_generator(
         generator,
+        meta,
         target,
-        resolution=meta["resolution"],
-        face_type=meta.get("face_type", "full"),
-        padding=meta.get("padding", 0.0),
         postprocessor=post,
         mask=s.mask,
         batch_size=s.batch_size,

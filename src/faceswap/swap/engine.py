@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -61,6 +62,18 @@ class SwapEngine:
         self.mask_mode, self.batch_size, self.device = mask, int(batch_size), torch.device(device)
         self.frame_filter = frame_filter
         self.timer = timer or PhaseTimer()
+
+    @classmethod
+    def for_generator(cls, generator: torch.nn.Module, meta: dict[str, Any], target: str, **options: Any) -> SwapEngine:
+        """An engine that aligns faces exactly as the generator's training set was aligned (from its meta)."""
+        return cls(
+            generator,
+            target,
+            resolution=meta["resolution"],
+            face_type=meta.get("face_type", "full"),
+            padding=meta.get("padding", 0.0),
+            **options,
+        )
 
     @torch.inference_mode()
     def generate(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from rich.console import Console
@@ -24,22 +25,24 @@ def console_error(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
 
 
-def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Wrap an iterable in a rich progress bar (transient on non-terminals)."""
-    if total is None and hasattr(items, "__len__"):
-        total = len(items)  # type: ignore[arg-type]
-    columns = [
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    ]
+@contextlib.contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[[], None]]:
+    """A rich progress bar (transient on non-terminals) advanced by calling the yielded function."""
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    columns.append(TimeRemainingColumn())
     with Progress(*columns, console=console, transient=not console.is_terminal) as bar:
         task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)
+
+
+def progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Wrap an iterable in a progress bar."""
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)  # type: ignore[arg-type]
+    with progress_bar(description, total) as advance:
         for item in items:
             yield item
-            bar.advance(task)
+            advance()
 
 
 def print_summary(title: str, rows: dict[str, object]) -> None:
