@@ -30,17 +30,8 @@ from faceswap.swap.select import FaceSelector
 from faceswap.training.export import generator_meta, save_generator
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.hashing import file_sha256
+from tests.synth_media import TINY_DF
 from tests.test_audio_mux import make_clip
-
-TINY_DF = {
-    "arch": "df",
-    "resolution": 64,
-    "enc_dims": 8,
-    "latent_dims": 32,
-    "inter_dims": 16,
-    "dec_dims": 8,
-    "mask_dims": 4,
-}
 
 
 class DiscGenerator(torch.nn.Module):
