@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -55,3 +57,38 @@ def test_temporal_change_zero_for_static_clip(image: np.ndarray) -> None:
     assert metrics.temporal_change([image] * 4, [mask] * 4) == 0.0
     flicker = [image, 255 - image, image]
     assert metrics.temporal_change(flicker, [mask] * 3) > 50
+
+
+def test_held_out_frames_are_the_source_frames_of_held_out_faces(tmp_path: Path) -> None:
+    from faceswap.data.faceset import FACE_FIELDS, write_manifest
+    from faceswap.eval.runner import EvalInputs, held_out_frames
+
+    video, other = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    rows = [
+        {k: None for k in FACE_FIELDS}
+        | {"file": f"{i}.png", "mask": f"{i}_m.png", "source": str(video), "frame_index": 2 * i}
+        for i in range(25)
+    ]
+    rows[20]["source"] = str(other)  # a face of another video is never a frame of this one
+    write_manifest(tmp_path / "faces" / "a", rows)
+    inputs = EvalInputs(
+        swapped=video, source=video, source_identity="a", target_identity="b", faces_dir=tmp_path / "faces",
+        checkpoint=None, holdout_every=10,
+    )  # fmt: skip
+    assert held_out_frames(inputs) == {0, 20}
+    assert held_out_frames(EvalInputs(**(vars(inputs) | {"holdout_every": 0}))) == set()
+
+
+def test_masked_ssim_and_psnr_ignore_what_lies_outside_the_face() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    b = a.copy()
+    b[:, 48:] = 255 - b[:, 48:]  # the crop's background differs...
+    mask = np.zeros((64, 64), np.float32)
+    mask[8:40, 8:40] = 1.0  # ...the face region, 8+ px away from it, does not
+    assert metrics.ssim(a, b) < 0.8
+    assert metrics.ssim(a, b, mask) == pytest.approx(1.0, abs=1e-6)
+    assert metrics.psnr(a, b, mask) == 100.0 and metrics.psnr(a, b) < 20
+    c = a.copy()
+    c[10:20, 10:20] = 0  # a change inside the face lowers both
+    assert metrics.ssim(a, c, mask) < 0.95 and metrics.psnr(a, c, mask) < 30

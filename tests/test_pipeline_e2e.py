@@ -109,6 +109,9 @@ def test_eval_writes_metrics(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
     run_dir, _ = pipeline_run
     metrics = json.loads((run_dir / "eval" / "eval.json").read_text())
     assert "identity" in metrics and "reconstruction" in metrics
+    held = metrics["held_out"]  # frames whose faces were kept out of training (data.holdout_every)
+    assert 0 < held["frames"] < metrics["frames"] and 0.0 <= held["identity"]["retrieval_accuracy"] <= 1.0
+    assert "held-out frames" in (run_dir / "eval" / "eval.md").read_text()
 
 
 def _find_aucs(obj: Any) -> list[float]:
@@ -123,3 +126,25 @@ def _find_aucs(obj: Any) -> list[float]:
         for item in obj:
             found += _find_aucs(item)
     return found
+
+
+def test_both_directions_evaluated_and_drawn_side_by_side(
+    pipeline_run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from faceswap.media.image import read_image
+
+    run_dir, summary = pipeline_run
+    reverse = json.loads((run_dir / "eval_b2a" / "eval.json").read_text())
+    assert reverse["inputs"]["source_identity"] == "b" and reverse["inputs"]["swapped"].endswith("_b2a.mp4")
+    assert "eval_b2a/id_retrieval" in summary["results"]
+    script = Path(__file__).resolve().parents[1] / "scripts" / "side_by_side.py"
+    out = tmp_path / "fig.png"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(run_dir), "--frame", "0", "--out", str(out)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert read_image(out).shape[0] == 2 * 384  # one row per direction
+    assert "a → b" in out.with_suffix(".md").read_text() and "b → a" in out.with_suffix(".md").read_text()

@@ -63,3 +63,16 @@ def test_joblib_sweep_over_gan_weight(tmp_path: Path) -> None:
     for weight, has_d in (("0", False), ("0.1", True)):
         ckpt = torch.load(sweep / f"gan_weight={weight}" / "checkpoints" / "last.ckpt", weights_only=True)
         assert any(k.startswith("discriminator.") for k in ckpt["state_dict"]) == has_d
+
+
+def test_cpu_experiments_swap_and_evaluate_both_directions(tmp_path: Path) -> None:
+    from faceswap.stages.pipeline import reverse_config
+
+    overrides = ["experiment=cpu_quick", "data.identities.a.path=/v/p1.mp4", "data.identities.b.path=/v/p2.mp4"]
+    cfg = compose_stage("pipeline", tmp_path, overrides, tiny=False)
+    assert {"swap", "eval", "swap_b2a", "eval_b2a"} <= set(cfg.pipeline.steps)
+    rev = reverse_config(cfg)
+    assert (rev.swap.direction, rev.swap.input, rev.eval.source) == ("b2a", "/v/p2.mp4", "/v/p2.mp4")
+    assert (rev.eval.source_identity, rev.eval.target_identity) == ("b", "a")
+    assert rev.eval.swapped.endswith("p2_b2a.mp4") and rev.eval.out_dir.endswith("eval_b2a")
+    assert (cfg.swap.direction, cfg.eval.source) == ("a2b", "/v/p1.mp4")  # the A->B config is untouched

@@ -1,6 +1,7 @@
 """Preprocessing speed: end-to-end decode -> detect/track -> 68 landmarks -> align 128 px -> masks -> PNG writes
-on a 512x512 talking-head clip with the default (offline dlib) backends, and, on the same frames, the network
-time of face-alignment's sfd + fan2d path (random weights: only the speed is measured) and the ratio.
+on a 512x512 talking-head clip with the default (offline dlib) backends, with `preprocess.workers` 1 and 2 (the
+video pool: segments tracked in worker processes), and, on the same frames, the network time of face-alignment's
+sfd + fan2d path (random weights: only the speed is measured) and the ratio.
 
     python scripts/benchmarks/preprocess.py                 # synthetic 512 px sample clip
     python scripts/benchmarks/preprocess.py --video my.mp4  # any clip you have (measured by hand)
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -40,7 +42,15 @@ def default_smoothing() -> dict[str, float]:
     return dict(OmegaConf.to_container(cfg.track.smoothing))
 
 
-def time_default_path(video: Path, work: Path, max_frames: int | None, detect_every: int = 5) -> dict[str, Any]:
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its finished children (the pool's workers, once joined)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def time_default_path(
+    video: Path, work: Path, max_frames: int | None, detect_every: int = 5, workers: int = 1
+) -> dict[str, Any]:
     """The preprocess job exactly as `faceswap preprocess` runs it (defaults of configs/step/preprocess.yaml)."""
     from faceswap.data.preprocess_job import JobSettings, run_job
     from faceswap.data.sources import video_rows
@@ -49,7 +59,7 @@ def time_default_path(video: Path, work: Path, max_frames: int | None, detect_ev
     from faceswap.face.landmarks import build_landmarker
     from faceswap.utils.io import write_jsonl
 
-    collect_dir = work / "collect" / "x"
+    collect_dir = work / f"w{workers}" / "collect" / "x"
     collect_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl(
         collect_dir / "manifest.jsonl", video_rows("x", video.resolve(), str(video.resolve()), max_frames=max_frames)
@@ -58,17 +68,20 @@ def time_default_path(video: Path, work: Path, max_frames: int | None, detect_ev
     settings = JobSettings(
         identity="x",
         collect_dir=collect_dir,
-        out_dir=work / "faces" / "x",
+        out_dir=work / f"w{workers}" / "faces" / "x",
         fingerprint="bench",
         config_hash="bench",
         detect_every=detect_every,
         smoothing=default_smoothing(),
+        workers=workers,
+        backend_specs=({"name": "dlib_hog"}, {"name": "dlib68"}),  # rebuilt in each worker process
         extra={"face_type": "full", "size": 128},
     )
-    cpu_start = time.process_time()  # all threads of this process: robust to other load on the machine
+    cpu_start = _cpu_seconds()  # robust to other load on the machine
     summary = run_job(settings, detector, landmarker, FaceExtractor(size=128))
-    cpu = time.process_time() - cpu_start
+    cpu = _cpu_seconds() - cpu_start
     return {
+        "workers": workers,
         "cpu_seconds": round(cpu, 3),
         "frames_per_cpu_second": round(summary["frames"] / cpu, 2) if cpu > 0 else None,
         "frames": summary["frames"],
@@ -117,6 +130,7 @@ def run(quick: bool = False, device: str = "cpu", video: str | None = None) -> d
         work = Path(tmp)
         clip = Path(video) if video else make_clip(work, frames)
         ours = time_default_path(clip, work, None if video else frames)
+        pooled = time_default_path(clip, work, None if video else frames, workers=2)  # includes starting the pool
         fa = time_face_alignment(clip, fa_frames)
     from faceswap.media.video import probe
 
@@ -126,6 +140,9 @@ def run(quick: bool = False, device: str = "cpu", video: str | None = None) -> d
         "size": f"{info.width}x{info.height}" if info else "512x512",
         "default_dlib_fps": ours["fps"],
         "default_dlib": ours,
+        "workers_2_fps": pooled["fps"],
+        "workers_2": pooled,
+        "workers_2_speedup": round(pooled["fps"] / ours["fps"], 2) if ours["fps"] and pooled["fps"] else None,
         "face_alignment_sfd_fan2d_fps": fa["fps"],
         "face_alignment_sfd_fan2d": fa,
         "speedup_vs_face_alignment": round(ours["fps"] / fa["fps"], 1) if fa["fps"] else None,

@@ -30,15 +30,21 @@ def detect_image(path: Path, detector: Detector, landmarker: Landmarker) -> Foun
     return image, [(box, landmarker(image, box)) for box in detector(image)]
 
 
-def _init_worker(detect_spec: dict[str, Any], landmarks_spec: dict[str, Any]) -> None:
+def build_backends(detect_spec: dict[str, Any], landmarks_spec: dict[str, Any]) -> tuple[Detector, Landmarker]:
+    """Rebuild the detector and landmarker inside a worker process from their plain specs (dlib objects do not
+    pickle); single-threaded OpenCV, since the workers already use the cores."""
     import cv2
 
     cv2.setNumThreads(1)
     detect_spec, landmarks_spec = dict(detect_spec), dict(landmarks_spec)
-    _WORKER["detector"] = build_detector(detect_spec.pop("name"), **detect_spec)
+    detector = build_detector(detect_spec.pop("name"), **detect_spec)
     refine_size = landmarks_spec.pop("refine_size", None)
     landmarker = build_landmarker(landmarks_spec.pop("name"), **landmarks_spec)
-    _WORKER["landmarker"] = RefinedLandmarker(landmarker, refine_size) if refine_size else landmarker
+    return detector, RefinedLandmarker(landmarker, refine_size) if refine_size else landmarker
+
+
+def _init_worker(detect_spec: dict[str, Any], landmarks_spec: dict[str, Any]) -> None:
+    _WORKER["detector"], _WORKER["landmarker"] = build_backends(detect_spec, landmarks_spec)
 
 
 def _work(path: Path) -> Found:

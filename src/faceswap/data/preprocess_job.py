@@ -2,7 +2,8 @@
 
 Reads `collect/<id>/manifest.jsonl`, decodes exactly the frames it lists, writes crops/masks through a
 writer thread and records each finished frame in the face-set journal, so a killed run resumes where it
-stopped and a finished one is not redone.
+stopped and a finished one is not redone. With `workers` > 1, photos are detected in a process pool
+(faceswap.data.image_pool) and videos are tracked in segments by one (faceswap.data.video_pool).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from faceswap.data.faceset import FaceJournal, write_manifest, write_summary
 from faceswap.data.image_pool import detect_images
+from faceswap.data.video_pool import LocalTracks, VideoPool
 from faceswap.face.detect import Detector
 from faceswap.face.extract import ExtractedFace, FaceCandidate, FaceExtractor
 from faceswap.face.landmarks import Landmarker
@@ -45,7 +47,7 @@ class JobSettings:
     png_compression: int = 1
     shard: tuple[int, int] | None = None  # (i, n)
     file_prefix: str = ""
-    workers: int = 1  # processes for detection on photo collections
+    workers: int = 1  # processes: detection on photo collections, tracking of video segments
     backend_specs: tuple[dict[str, Any], dict[str, Any]] | None = None  # (detect, landmarks) options with `name`
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -190,11 +192,12 @@ def run_job(
         else:
             images.append(row)
     jitter: dict[str, list[float]] = {"raw": [], "smoothed": []}
-    processed = 0
+    processed, backends = 0, (detector, landmarker, extractor)
     try:
-        for source, src_rows in by_source.items():
-            path = resolve_source(settings.collect_dir, source)
-            processed += _run_video(path, src_rows, settings, detector, landmarker, extractor, writer, jitter, on_frame)
+        with VideoPool(settings.workers, settings.backend_specs, settings.detect_every) as pool:
+            for source, src_rows in by_source.items():
+                path = resolve_source(settings.collect_dir, source)
+                processed += _run_video(path, src_rows, settings, backends, pool, writer, jitter, on_frame)
         if images:
             processed += _run_images(images, settings, detector, landmarker, extractor, writer, on_frame)
     finally:
@@ -206,14 +209,16 @@ def _run_video(
     path: Path,
     rows: list[dict[str, Any]],
     s: JobSettings,
-    detector: Detector,
-    landmarker: Landmarker,
-    extractor: FaceExtractor,
+    backends: tuple[Detector, Landmarker, FaceExtractor],
+    pool: VideoPool,
     writer: FaceWriter,
     jitter: dict[str, list[float]],
     on_frame: Callable[[], None] | None,
 ) -> int:
-    tracker = FaceTracker(detector, landmarker, detect_every=s.detect_every, smoothing=s.smoothing)
+    detector, landmarker, extractor = backends
+    tracks_of = pool.tracks(path, rows, s.smoothing) or LocalTracks(
+        FaceTracker(detector, landmarker, detect_every=s.detect_every, smoothing=s.smoothing)
+    )
     raw_seq: list[np.ndarray] = []
     smooth_seq: list[np.ndarray] = []
     if extractor.identity is not None:
@@ -221,10 +226,10 @@ def _run_video(
     count = 0
     for row, image in _video_frames(path, rows):
         count += 1
-        if image is None:
+        tracks = None if image is None else tracks_of(row, image)
+        if tracks is None:  # not decodable (here, or in the worker that tracked the frame)
             writer.submit(row, [], Counter(unreadable=1))
             continue
-        tracks = tracker.update(image, row.get("timestamp"))
         if tracks:
             raw_seq.append(tracks[0].raw_landmarks)
             smooth_seq.append(tracks[0].landmarks)
@@ -232,6 +237,7 @@ def _run_video(
         writer.submit(row, faces, dropped)
         if on_frame:
             on_frame()
+    tracks_of.finish()
     if len(raw_seq) > 2:
         jitter["raw"].append(landmark_jitter(raw_seq))
         jitter["smoothed"].append(landmark_jitter(smooth_seq))

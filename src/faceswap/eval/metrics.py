@@ -6,13 +6,22 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 
-def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM of two uint8 RGB images [H,W,3]."""
-    return float(structural_similarity(a, b, channel_axis=-1, data_range=255))
+def ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Mean SSIM of two uint8 RGB images [H,W,3]; with `mask` [H,W], the mean of the SSIM map inside it
+    (the face region a swap pastes, without the crop's background, which masked training leaves free)."""
+    if mask is None:
+        return float(structural_similarity(a, b, channel_axis=-1, data_range=255))
+    _, smap = structural_similarity(a, b, channel_axis=-1, data_range=255, full=True)  # [H,W,3]
+    inside = mask > 0.5
+    return float(smap[inside].mean()) if inside.any() else float("nan")
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR in dB of two uint8 images; identical images give +inf, reported as 100 dB."""
+def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """PSNR in dB of two uint8 images (inside `mask` [H,W] if given); identical images give 100 dB."""
+    if mask is not None:
+        inside = mask > 0.5
+        mse = float(np.mean((a[inside].astype(np.float64) - b[inside].astype(np.float64)) ** 2))
+        return 100.0 if mse == 0 else float(10 * np.log10(255.0**2 / mse))
     if np.array_equal(a, b):
         return 100.0
     return float(peak_signal_noise_ratio(a, b, data_range=255))

@@ -32,14 +32,27 @@ class EvalInputs:
     max_faces: int = 64
 
 
+def held_out_frames(inputs: EvalInputs) -> set[int]:
+    """Frame indices of the source video whose faces were held out of training (none if the set is not from it)."""
+    rows = read_faceset(inputs.faces_dir / inputs.source_identity, check_files=False)
+    source = Path(inputs.source).resolve()
+    return {
+        int(r["frame_index"])
+        for i, r in enumerate(rows)
+        if held_out(i, inputs.holdout_every)
+        and r.get("frame_index") is not None
+        and Path(r["source"]).resolve() == source
+    }
+
+
 def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Per-frame identity, pose and expression of the swap against its source frame."""
-    pairs = zip(
-        read_video(inputs.source, max_frames=inputs.max_frames),
-        read_video(inputs.swapped, max_frames=inputs.max_frames),
-        strict=False,
-    )
-    descs, pose_err, expr_err = [], [], []
+    """Identity, pose and expression of the swap against its source frame: on all frames, and on the
+    frames whose faces were held out of training (the fair measure); flicker over all consecutive frames."""
+    held = held_out_frames(inputs)
+    max_frames = inputs.max_frames if inputs.max_frames > 0 else None
+    src_video = read_video(inputs.source, max_frames=max_frames)
+    pairs = zip(src_video, read_video(inputs.swapped, max_frames=max_frames), strict=False)
+    per_frame: list[tuple[bool, np.ndarray, float, float]] = []  # (held out, descriptor, pose err, expr err)
     src_frames, out_frames, masks = [], [], []
     missed = 0
     for src, out in pairs:
@@ -47,19 +60,33 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
         if m_src is None or m_out is None:
             missed += 1
             continue
-        descs.append(m_out.descriptor)
-        pose_err.append(metrics.pose_error(m_src.pose, m_out.pose))
-        expr_err.append(metrics.expression_error(m_src.landmarks, m_out.landmarks))
+        per_frame.append(
+            (
+                src.index in held,
+                m_out.descriptor,
+                metrics.pose_error(m_src.pose, m_out.pose),
+                metrics.expression_error(m_src.landmarks, m_out.landmarks),
+            )
+        )
         src_frames.append(src.image)
         out_frames.append(out.image)
         masks.append(hull_mask(m_src.landmarks, src.image.shape[:2]))
-    d = np.stack(descs) if descs else np.zeros((0, 128))
-    target, source = gallery[inputs.target_identity], gallery[inputs.source_identity]
     stab_src = metrics.temporal_change(src_frames, masks)
     stab_out = metrics.temporal_change(out_frames, masks)
+    result = _swap_scores(per_frame, gallery, inputs)
+    result["frames_without_face"] = missed
+    result["temporal"] = {"swapped": stab_out, "source": stab_src, "ratio": _ratio(stab_out, stab_src)}
+    result["held_out"] = _swap_scores([f for f in per_frame if f[0]], gallery, inputs)
+    return result
+
+
+def _swap_scores(
+    per_frame: list[tuple[bool, np.ndarray, float, float]], gallery: dict[str, np.ndarray], inputs: EvalInputs
+) -> dict[str, Any]:
+    d = np.stack([f[1] for f in per_frame]) if per_frame else np.zeros((0, 128))  # [N,128]
+    target, source = gallery[inputs.target_identity], gallery[inputs.source_identity]
     return {
-        "frames": len(descs),
-        "frames_without_face": missed,
+        "frames": len(per_frame),
         "identity": {
             "distance_to_target": _mean([metrics.euclidean_distance(x, target) for x in d]),
             "distance_to_source": _mean([metrics.euclidean_distance(x, source) for x in d]),
@@ -68,9 +95,8 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
             "retrieval_accuracy": metrics.retrieval_accuracy(d, gallery, inputs.target_identity),
             "gallery": sorted(gallery),
         },
-        "pose_error_deg": _mean(pose_err),
-        "expression_error": _mean(expr_err),
-        "temporal": {"swapped": stab_out, "source": stab_src, "ratio": _ratio(stab_out, stab_src)},
+        "pose_error_deg": _mean([f[2] for f in per_frame]),
+        "expression_error": _mean([f[3] for f in per_frame]),
     }
 
 
@@ -85,22 +111,23 @@ def reconstruction_metrics(inputs: EvalInputs, identities: list[str]) -> dict[st
     out: dict[str, Any] = {}
     for ident in identities:
         rows = read_faceset(inputs.faces_dir / ident)
-        held = [r for i, r in enumerate(rows) if held_out(i, inputs.holdout_every)]
-        crops = [
-            cv2.resize(read_image(inputs.faces_dir / ident / r["file"]), (res, res), interpolation=cv2.INTER_AREA)
-            for r in held[: inputs.max_faces]
-        ]
-        if not crops:
+        held = [r for i, r in enumerate(rows) if held_out(i, inputs.holdout_every)][: inputs.max_faces]
+        if not held:
             out[ident] = {"skipped": "no held-out faces"}
             continue
+        crops = [_resized(read_image(r["path"]), res) for r in held]  # [R,R,3] each
+        masks = [_resized(read_image(r["mask_path"]), res)[..., 0] / 255.0 for r in held]  # [R,R] each
         x = torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255.0  # [N,3,R,R]
         with torch.no_grad():
             rgb, _ = generator(x, ident)
         recon = (rgb.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)  # [N,R,R,3]
+        trios = list(zip(crops, recon, masks, strict=True))
         out[ident] = {
             "faces": len(crops),
-            "ssim": _mean([metrics.ssim(a, b) for a, b in zip(crops, recon, strict=True)]),
-            "psnr": _mean([metrics.psnr(a, b) for a, b in zip(crops, recon, strict=True)]),
+            "ssim": _mean([metrics.ssim(a, b) for a, b, _ in trios]),
+            "psnr": _mean([metrics.psnr(a, b) for a, b, _ in trios]),
+            "ssim_face": _mean([metrics.ssim(a, b, m) for a, b, m in trios]),
+            "psnr_face": _mean([metrics.psnr(a, b, m) for a, b, m in trios]),
         }
     return out
 
@@ -116,6 +143,10 @@ def evaluate(inputs: EvalInputs) -> dict[str, Any]:
     return result
 
 
+def _resized(image: np.ndarray, side: int) -> np.ndarray:
+    return cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
+
+
 def hull_mask(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     mask = np.zeros(shape, np.float32)
     cv2.fillConvexPoly(mask, cv2.convexHull(landmarks.astype(np.int32)), 1.0)
@@ -123,29 +154,42 @@ def hull_mask(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 
 def to_markdown(result: dict[str, Any]) -> str:
-    ident, rec = result["identity"], result["reconstruction"]
-    rows = [
-        ("identity retrieval accuracy", ident["retrieval_accuracy"]),
-        (
-            "descriptor distance to target / source",
-            f"{ident['distance_to_target']:.3f} / {ident['distance_to_source']:.3f}",
-        ),
-        ("head-pose error (deg)", result["pose_error_deg"]),
-        ("expression error (landmarks / inter-ocular)", result["expression_error"]),
-        (
-            "temporal change swapped / source (ratio)",
-            f"{result['temporal']['swapped']:.2f} / "
-            f"{result['temporal']['source']:.2f} ({result['temporal']['ratio']:.2f})",
-        ),
+    """Two columns: every evaluated frame, and the frames whose faces were held out of training."""
+    held = result.get("held_out") or {"frames": 0}
+    lines = [
+        f"## Swap quality ({result['frames']} frames; {held['frames']} held out of training)",
+        "",
+        "| metric | all frames | held-out frames |",
+        "|---|---|---|",
     ]
-    for ident_name, r in rec.items():
+    for name, get in (
+        ("identity retrieval accuracy", lambda r: r["identity"]["retrieval_accuracy"]),
+        ("descriptor distance to target", lambda r: r["identity"]["distance_to_target"]),
+        ("descriptor distance to source", lambda r: r["identity"]["distance_to_source"]),
+        ("head-pose error (deg)", lambda r: r["pose_error_deg"]),
+        ("expression error (landmarks / inter-ocular)", lambda r: r["expression_error"]),
+    ):
+        cells = [_fmt(get(r)) if r.get("frames") else "–" for r in (result, held)]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    t = result["temporal"]
+    lines.append(
+        f"| temporal change swapped / source (ratio) | {t['swapped']:.2f} / {t['source']:.2f} ({t['ratio']:.2f}) | – |"
+    )
+    for ident_name, r in result["reconstruction"].items():
         if isinstance(r, dict) and "ssim" in r:
-            rows.append(
-                (f"reconstruction {ident_name}->{ident_name} SSIM / PSNR", f"{r['ssim']:.3f} / {r['psnr']:.1f} dB")
+            lines.append(
+                f"| reconstruction {ident_name}->{ident_name} SSIM / PSNR, face mask | – "
+                f"| {r['ssim_face']:.3f} / {r['psnr_face']:.1f} dB |"
             )
-    lines = ["| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {v:.3f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in rows]
-    return f"## Swap quality ({result['frames']} frames)\n\n" + "\n".join(lines) + "\n"
+            lines.append(
+                f"| reconstruction {ident_name}->{ident_name} SSIM / PSNR, whole crop | – "
+                f"| {r['ssim']:.3f} / {r['psnr']:.1f} dB |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def _mean(values: list[float]) -> float:

@@ -49,6 +49,24 @@ class OneEuroFilter:
         return self._x * scale
 
 
+class TrackSmoother:
+    """One One-Euro filter per track id, applied in frame order exactly as FaceTracker smooths its own tracks
+    (landmarks in inter-ocular units). For tracks made elsewhere, e.g. by the video worker pool."""
+
+    def __init__(self, options: dict | bool | None) -> None:
+        self.options = {} if options is True else (dict(options) if isinstance(options, dict) else None)
+        self.filters: dict[int, OneEuroFilter] = {}
+
+    def __call__(self, track_id: int, raw: np.ndarray, t: float) -> np.ndarray:
+        """raw [68,2] frame px, t in s -> smoothed [68,2] float32 (raw itself when smoothing is off)."""
+        if self.options is None:
+            return raw
+        if track_id not in self.filters:
+            self.filters[track_id] = OneEuroFilter(**self.options)
+        scale = max(interocular(raw), 1.0)
+        return self.filters[track_id](raw, t, scale).astype(np.float32)
+
+
 def interocular(landmarks: np.ndarray) -> float:
     lm = np.asarray(landmarks)
     return float(np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0)))

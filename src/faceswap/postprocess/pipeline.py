@@ -1,6 +1,6 @@
 """The post-processing chain applied to every generated face before it is pasted back.
 
-Order: face scale -> colour transfer -> sharpen -> degrade-to-match -> mask erode/feather. Blending
+Order: shape match -> face scale -> colour transfer -> sharpen -> degrade-to-match -> mask erode/feather. Blending
 happens in frame space (`faceswap.swap.paste`), using `blend` from here.
 """
 
@@ -14,6 +14,7 @@ from faceswap.postprocess.blend import BLENDERS
 from faceswap.postprocess.color import COLOR_TRANSFERS, transfer
 from faceswap.postprocess.degrade import match_degradation
 from faceswap.postprocess.mask import refine_mask
+from faceswap.postprocess.shape import SHAPE_POINTS, match_shape
 from faceswap.postprocess.sharpen import SHARPEN_MODES, scale_face, sharpen
 from faceswap.utils.errors import ConfigError
 
@@ -31,6 +32,8 @@ class PostProcessor:
     sharpen_radius: float = 1.0
     face_scale: float = 1.0
     degrade: bool = False
+    shape_match: float = 0.0  # warp the generated landmarks onto the source's: 0 off .. 1 full
+    shape_points: str = "all"  # all | inner (leave the jaw line to the target's face shape)
 
     def __post_init__(self) -> None:
         COLOR_TRANSFERS.get(self.color)
@@ -43,11 +46,19 @@ class PostProcessor:
             raise ConfigError(f"postprocess.face_scale={self.face_scale} is out of range", "use a value in [0.5, 1.5]")
         if not -0.3 <= self.erode <= 0.3 or not 0.0 <= self.blur <= 0.3:
             raise ConfigError("postprocess.erode must be in [-0.3, 0.3] and blur in [0, 0.3]", "use smaller fractions")
+        if not 0.0 <= self.shape_match <= 1.0 or self.shape_points not in SHAPE_POINTS:
+            raise ConfigError(
+                f"postprocess.shape_match={self.shape_match} / shape_points='{self.shape_points}' is invalid",
+                f"use shape_match in [0, 1] and shape_points one of: {', '.join(SHAPE_POINTS)}",
+            )
 
     def process_crop(
-        self, generated: np.ndarray, original: np.ndarray, mask: np.ndarray
+        self, generated: np.ndarray, original: np.ndarray, mask: np.ndarray, landmarks: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """generated/original [S,S,3] uint8 aligned crops, mask [S,S] float -> (face [S,S,3], soft mask [S,S])."""
+        """generated/original [S,S,3] uint8 aligned crops, mask [S,S] float, the source's crop landmarks
+        [68,2] (needed by shape_match) -> (face [S,S,3], soft mask [S,S])."""
+        if self.shape_match > 0 and landmarks is not None:
+            generated = match_shape(generated, landmarks, self.shape_match, self.shape_points)
         face, mask = scale_face(generated, mask, self.face_scale)
         face = transfer(self.color, face, original, mask)
         face = sharpen(face, self.sharpen, self.sharpen_amount, self.sharpen_radius)

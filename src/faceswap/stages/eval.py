@@ -13,8 +13,10 @@ from faceswap.utils.io import atomic_write_json, atomic_write_text, require_file
 from faceswap.utils.logging import console
 
 
-def newest_video(folder: Path) -> Path:
+def newest_video(folder: Path, tag: str = "") -> Path:
+    """The newest swapped video of `folder` whose name ends with `_<tag>` (e.g. `_a2b`), if any has."""
     videos = sorted(Path(folder).glob("*.mp4"), key=lambda p: p.stat().st_mtime)
+    videos = [v for v in videos if v.stem.endswith(f"_{tag}")] or videos
     if not videos:
         raise FaceswapError(f"no swapped video in {folder}", "run `faceswap swap` first or set eval.swapped=FILE")
     return videos[-1]
@@ -22,7 +24,8 @@ def newest_video(folder: Path) -> Path:
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     ecfg = cfg.eval
-    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.paths.swap_dir))
+    tag = f"{ecfg.source_identity}2{ecfg.target_identity}"
+    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.paths.swap_dir), tag)
     inputs = EvalInputs(
         swapped=require_file(swapped, "swapped video"),
         source=require_file(ecfg.source, "source video"),
@@ -41,8 +44,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     markdown = to_markdown(result)
     atomic_write_text(out_dir / "eval.md", markdown)
     console.print(markdown)
-    return {
+    recon = {f"ssim_face_{name}": r["ssim_face"] for name, r in result["reconstruction"].items() if "ssim_face" in r}
+    return recon | {
         "id_retrieval": result["identity"]["retrieval_accuracy"],
         "pose_error_deg": result["pose_error_deg"],
         "temporal_ratio": result["temporal"]["ratio"],
+        "held_out_frames": result["held_out"]["frames"],
+        "id_retrieval_held_out": result["held_out"]["identity"]["retrieval_accuracy"],
+        "pose_error_deg_held_out": result["held_out"]["pose_error_deg"],
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import time
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from faceswap.utils.io import atomic_write_json, ensure_writable_dir
 from faceswap.utils.logging import console, print_summary
@@ -22,19 +23,41 @@ ARTIFACTS: dict[str, list[str]] = {
     "generate": ["synthetic/index.json"],
     "bench": ["bench/report.md", "bench/results.json"],
     "eval": ["eval/eval.json", "eval/eval.md"],
+    "swap_b2a": ["swap"],
+    "eval_b2a": ["eval_b2a/eval.json", "eval_b2a/eval.md"],
 }
+#: steps that run a stage module in the other direction (B's faces become A), from `pipeline.b2a_input`
+REVERSE_STEPS = {"swap_b2a": "swap", "eval_b2a": "eval"}
 
 
 # Per-term losses and learning rates stay in the stage's own log; the summary keeps the headline numbers.
 _DETAIL = ("loss_", "d_", "g_", "lr_")
 
 
+def reverse_config(cfg: DictConfig) -> DictConfig:
+    """The config of the b2a direction: swap B's media into A, and evaluate that swap against B's source."""
+    from faceswap.swap.media import output_name
+
+    a, b = (str(x) for x in cfg.data.pair)
+    source = str(cfg.pipeline.b2a_input)
+    rev = copy.deepcopy(cfg)
+    with open_dict(rev):
+        OmegaConf.update(rev, "swap.direction", "b2a")
+        OmegaConf.update(rev, "swap.input", source)
+        OmegaConf.update(rev, "eval.source", source)
+        OmegaConf.update(rev, "eval.source_identity", b)
+        OmegaConf.update(rev, "eval.target_identity", a)
+        OmegaConf.update(rev, "eval.swapped", str(Path(cfg.swap.output_dir) / output_name(Path(source), f"{b}2{a}")))
+        OmegaConf.update(rev, "eval.out_dir", str(Path(cfg.paths.run_dir) / "eval_b2a"))
+    return rev
+
+
 def run_step(name: str, cfg: DictConfig) -> tuple[Any, float]:
     """Run one stage module exactly as `faceswap <name>` would, returning its result and seconds."""
-    module = importlib.import_module(f"faceswap.stages.{name}")
+    module = importlib.import_module(f"faceswap.stages.{REVERSE_STEPS.get(name, name)}")
     console.rule(f"[bold]{name}")
     start = time.perf_counter()
-    result = module.run(cfg)
+    result = module.run(reverse_config(cfg) if name in REVERSE_STEPS else cfg)
     return result, time.perf_counter() - start
 
 
@@ -87,6 +110,8 @@ def _print(summary: dict[str, Any]) -> None:
     if summary["results"]:
         print_summary("results", summary["results"])
     print_summary("artifacts", summary["artifacts"])
-    eval_md = Path(summary["run_dir"]) / "eval" / "eval.md"
-    if eval_md.exists():
-        console.print(eval_md.read_text())
+    for folder, direction in (("eval", "a2b"), ("eval_b2a", "b2a")):
+        eval_md = Path(summary["run_dir"]) / folder / "eval.md"
+        if eval_md.exists():
+            console.print(f"[bold]{direction}[/bold]")
+            console.print(eval_md.read_text())

@@ -115,7 +115,9 @@ class SwapEngine:
                 if outputs[i] is frames[i]:
                     outputs[i] = frames[i].copy()
                 with t("postprocess"):
-                    face, soft = self.post.process_crop(gen, aligned.crop, self._crop_mask(aligned, lmask))
+                    face, soft = self.post.process_crop(
+                        gen, aligned.crop, self._crop_mask(aligned, lmask), aligned.landmarks_crop
+                    )
                 with t("blend"):
                     paste_face(outputs[i], face, soft, aligned.matrix, self.post.blend)
         if self.frame_filter is not None:

@@ -40,7 +40,7 @@ def swap_with_masks(engine: SwapEngine, frames: list[np.ndarray], landmarks: lis
             else hull_mask(face_in.landmarks_crop, engine.resolution, engine.face_type)
         )
         crop_mask = combine_masks(engine.mask_mode, lmask, hull)
-        face, soft = engine.post.process_crop(gen, face_in.crop, crop_mask)
+        face, soft = engine.post.process_crop(gen, face_in.crop, crop_mask, face_in.landmarks_crop)
         fake = paste_face(frame.copy(), face, soft, face_in.matrix, engine.post.blend)
         height, width = frame.shape[:2]
         mask = cv2.warpAffine(

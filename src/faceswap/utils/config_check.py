@@ -83,5 +83,5 @@ RULES: list[Rule] = [
     Rule("swap.faces", str, choices=["largest", "all", "reference"]),
     Rule("swap.mask", str, choices=["hull", "learned", "intersection", "union"]),
     Rule("bench.n_boot", int, 0),
-    Rule("eval.max_frames", int, 1),
+    Rule("eval.max_frames", int, 0),
 ]

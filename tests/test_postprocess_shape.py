@@ -1,0 +1,65 @@
+"""Shape matching: the piecewise-affine warp moves points where asked, and on a real face it brings a
+distorted face's landmarks back onto the source's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from faceswap.data.sample_clip import frame_photo, load_sample_photo
+from faceswap.eval.faces import FaceMeter
+from faceswap.face.align import align_face
+from faceswap.postprocess.pipeline import PostProcessor
+from faceswap.postprocess.shape import crop_landmarks, match_shape, piecewise_affine_warp
+from faceswap.utils.errors import ConfigError
+
+SIDE = 96
+
+
+def _points() -> np.ndarray:
+    return np.array([[30, 30], [66, 30], [48, 50], [35, 70], [61, 70]], np.float64)  # [5,2]
+
+
+def test_warp_with_unmoved_points_is_the_identity() -> None:
+    image = np.random.default_rng(0).integers(0, 256, (SIDE, SIDE, 3), dtype=np.uint8)
+    out = piecewise_affine_warp(image, _points(), _points())
+    assert np.abs(out.astype(int) - image.astype(int)).max() <= 1
+
+
+def test_warp_moves_a_feature_to_its_new_point() -> None:
+    image = np.zeros((SIDE, SIDE), np.uint8)
+    image[48:53, 46:51] = 255  # a blob at the third point (48, 50)
+    dst = _points().copy()
+    dst[2] += (6, -5)
+    out = piecewise_affine_warp(image, _points(), dst)
+    ys, xs = np.nonzero(out > 127)
+    assert abs(xs.mean() - 54) < 1.0 and abs(ys.mean() - 45) < 1.0
+
+
+@pytest.fixture(scope="module")
+def aligned_astronaut():
+    frame = frame_photo(load_sample_photo("astronaut"), 384)[0]
+    found = FaceMeter().measure(frame)
+    assert found is not None
+    return align_face(frame, found.landmarks, 128, "full")
+
+
+def test_match_shape_brings_a_distorted_face_back_onto_the_source(aligned_astronaut) -> None:
+    source = aligned_astronaut.landmarks_crop.astype(np.float64)  # [68,2]
+    moved = source.copy()
+    moved[48:68] += (0, 6)  # mouth 6 px lower
+    moved[36:48] += (3, 0)  # eyes 3 px to the right
+    distorted = piecewise_affine_warp(aligned_astronaut.crop, source, moved)
+    before = np.abs(crop_landmarks(distorted, source) - source)[36:68].mean()
+    fixed = match_shape(distorted, source.astype(np.float32), strength=1.0)
+    after = np.abs(crop_landmarks(fixed, source) - source)[36:68].mean()
+    assert before > 2.0 and after < 0.5 * before, (before, after)
+    half = match_shape(distorted, source.astype(np.float32), strength=0.0)
+    assert half is distorted  # strength 0 is a no-op
+
+
+def test_shape_settings_are_checked() -> None:
+    with pytest.raises(ConfigError):
+        PostProcessor(shape_match=1.5)
+    with pytest.raises(ConfigError):
+        PostProcessor(shape_points="ears")
