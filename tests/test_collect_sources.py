@@ -88,6 +88,48 @@ def test_celeba_layout_of_torchvision(tmp_path: Path) -> None:
     assert len(by_id) == 1
 
 
+def test_download_true_asks_torchvision_then_reads_what_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The download path without a network: torchvision's dataset classes are replaced by fakes that write
+    the layout a real download leaves (LFWPeople / CelebA), or fail as an offline machine does."""
+    import urllib.error
+
+    import torchvision.datasets
+
+    calls: list[tuple[str, dict]] = []
+
+    class FakeLFW:
+        def __init__(self, root: str, **kwargs: object) -> None:
+            calls.append(("lfw", kwargs))
+            _tree(Path(root) / "lfw-py" / "lfw_funneled", {"Ada_L": 2})
+
+    class FakeCelebA:
+        def __init__(self, root: str, **kwargs: object) -> None:
+            calls.append(("celeba", kwargs))
+            base = Path(root) / "celeba"
+            (base / "img_align_celeba").mkdir(parents=True)
+            Image.new("RGB", (8, 8)).save(base / "img_align_celeba" / "000001.jpg")
+            (base / "identity_CelebA.txt").write_text("000001.jpg 4\n")
+
+    monkeypatch.setattr(torchvision.datasets, "LFWPeople", FakeLFW)
+    monkeypatch.setattr(torchvision.datasets, "CelebA", FakeCelebA)
+    rows = collect_identity("a", tmp_path, {"kind": "lfw", "root": str(tmp_path / "d"), "rank": 1, "download": True})
+    assert {r["person"] for r in rows} == {"Ada_L"} and calls[0] == ("lfw", {**calls[0][1], "download": True})
+    rows = collect_identity("a", tmp_path, {"kind": "celeba", "root": str(tmp_path / "d"), "download": True})
+    assert [r["person"] for r in rows] == [4] and calls[1][1]["target_type"] == "identity"
+    collect_identity("a", tmp_path, {"kind": "lfw", "root": str(tmp_path / "d"), "rank": 1, "download": True})
+    assert len(calls) == 2  # already on disk: no second download
+
+    def offline(root: str, **kwargs: object) -> None:
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(torchvision.datasets, "LFWPeople", offline)
+    with pytest.raises(FaceswapError, match="downloading LFW failed") as err:
+        collect_identity("a", tmp_path, {"kind": "lfw", "root": str(tmp_path / "e"), "download": True})
+    assert "\n" not in str(err.value)
+
+
 class FakeCapture:
     """cv2.VideoCapture stand-in: a few BGR frames, then end of stream."""
 

@@ -81,3 +81,33 @@ def test_fan2d_runs_with_random_weights(clip) -> None:
     points = fan(clip[0], box)
     assert points.shape == (68, 2) and np.isfinite(points).all()
     assert (points[:, 0] > box.x0 - box.width).all() and (points[:, 0] < box.x1 + box.width).all()
+
+
+def _ssd_anchors_128() -> np.ndarray:
+    """MediaPipe's SSD anchors of the 128 px front BlazeFace model [896,4] (x, y, w=1, h=1), computed here
+    because face-alignment downloads its copy: 2 per cell of the 16x16 grid, then 6 per cell of the 8x8."""
+    rows = []
+    for grid, per_cell in ((16, 2), (8, 6)):
+        for y in range(grid):
+            for x in range(grid):
+                rows += [[(x + 0.5) / grid, (y + 0.5) / grid, 1.0, 1.0]] * per_cell
+    return np.asarray(rows, np.float32)
+
+
+def test_blazeface_runs_with_random_weights(clip, tmp_path) -> None:
+    """Our BlazeFace wrapper end to end on local files (untrained weights: boxes are noise, types are not)."""
+    torch = pytest.importorskip("torch")
+    from face_alignment.detection.blazeface.net_blazeface import BlazeFace
+
+    torch.manual_seed(0)
+    torch.save(BlazeFace().state_dict(), tmp_path / "blazeface.pth")
+    np.save(tmp_path / "anchors.npy", _ssd_anchors_128())
+    assert len(_ssd_anchors_128()) == 896
+    detector = build_detector(
+        "blazeface", weights=str(tmp_path / "blazeface.pth"), anchors=str(tmp_path / "anchors.npy"), threshold=0.6
+    )
+    boxes = detector(clip[0])
+    assert isinstance(boxes, list) and len(boxes) >= 1  # seeded noise scores some anchors above 0.6
+    assert all(np.isfinite([b.x0, b.y0, b.x1, b.y1, b.score]).all() for b in boxes)
+    with pytest.raises(FaceswapError, match="detect=dlib_hog"):
+        build_detector("blazeface", weights=str(tmp_path / "missing.pth"))

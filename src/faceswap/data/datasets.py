@@ -33,10 +33,23 @@ def lfw_source(
     if download and not base.is_dir():
         from torchvision.datasets import LFWPeople
 
-        LFWPeople(str(Path(root).expanduser()), split="10fold", image_set=image_set, download=True)
+        _download(
+            "LFW", lambda: LFWPeople(str(Path(root).expanduser()), split="10fold", image_set=image_set, download=True)
+        )
     if not base.is_dir():
         raise FaceswapError(f"LFW not found at {base}", "set download=true (needs internet) or point root at your copy")
     return identity_tree_source(identity, out_dir, str(base), name=name, rank=rank, max_images=max_images)
+
+
+def _download(name: str, fetch) -> None:
+    """Run torchvision's download; a network or checksum failure becomes one line, not a traceback."""
+    try:
+        fetch()
+    except Exception as exc:  # URLError, HTTPError, RuntimeError (checksum, Google Drive quota), OSError
+        raise FaceswapError(
+            f"downloading {name} failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            "check the internet connection, or download it yourself into `root` and set download=false",
+        ) from exc
 
 
 def celeba_identities(base: Path) -> dict[int, list[str]]:
@@ -71,7 +84,9 @@ def celeba_source(
     if download and not (base / "identity_CelebA.txt").is_file():
         from torchvision.datasets import CelebA
 
-        CelebA(str(Path(root).expanduser()), split="all", target_type="identity", download=True)
+        _download(
+            "CelebA", lambda: CelebA(str(Path(root).expanduser()), split="all", target_type="identity", download=True)
+        )
     table = celeba_identities(base)
     if celeb_id is None:
         ranked = sorted(Counter({k: len(v) for k, v in table.items()}).items(), key=lambda kv: (-kv[1], kv[0]))
