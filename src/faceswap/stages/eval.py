@@ -25,7 +25,7 @@ def newest_video(folder: Path, tag: str = "") -> Path:
 def run(cfg: DictConfig) -> dict[str, Any]:
     ecfg = cfg.eval
     tag = f"{ecfg.source_identity}2{ecfg.target_identity}"
-    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.paths.swap_dir), tag)
+    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.swap.output_dir), tag)
     inputs = EvalInputs(
         swapped=require_file(swapped, "swapped video"),
         source=require_file(ecfg.source, "source video"),
