@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import cv2
 import numpy as np
+from scipy.ndimage import distance_transform_edt
 from scipy.spatial import Delaunay
 
 from faceswap.face.detect import FaceBox
@@ -43,17 +44,27 @@ def piecewise_affine_warp(image: np.ndarray, src: np.ndarray, dst: np.ndarray) -
     border = _border_points(side)
     src_all = np.concatenate([src, border]).astype(np.float64)  # [K+B,2]
     dst_all = np.concatenate([dst, border]).astype(np.float64)
-    tri = Delaunay(dst_all)
+    simplices = Delaunay(dst_all).simplices  # [T,3] triangles of the destination mesh
+    labels = _triangle_labels(dst_all, simplices, side)  # [S,S] triangle index per output pixel
+    ones = np.ones((len(simplices), 3, 1))
+    # per triangle, the affine map dst -> src: [x y 1] @ A = src, A [T,3,2] (pinv copes with slivers)
+    affine = np.linalg.pinv(np.concatenate([dst_all[simplices], ones], axis=2)) @ src_all[simplices]
     ys, xs = np.mgrid[0:side, 0:side]
-    pixels = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)  # [S*S,2]
-    simplex = tri.find_simplex(pixels)  # [S*S], -1 outside the hull (cannot happen: border is on it)
-    simplex = np.where(simplex < 0, 0, simplex)
-    affine = tri.transform[simplex]  # [S*S,3,2]
-    bary2 = np.einsum("nij,nj->ni", affine[:, :2], pixels - affine[:, 2])  # [S*S,2]
-    bary = np.concatenate([bary2, 1.0 - bary2.sum(1, keepdims=True)], axis=1)  # [S*S,3]
-    corners = src_all[tri.simplices[simplex]]  # [S*S,3,2]
-    mapped = np.einsum("ni,nij->nj", bary, corners).astype(np.float32).reshape(side, side, 2)
+    pixels = np.stack([xs, ys, np.ones_like(xs)], axis=-1).astype(np.float64)  # [S,S,3]
+    mapped = np.einsum("hwi,hwij->hwj", pixels, affine[labels]).astype(np.float32)  # [S,S,2]
     return cv2.remap(image, mapped[..., 0], mapped[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _triangle_labels(points: np.ndarray, simplices: np.ndarray, side: int) -> np.ndarray:
+    """Rasterise the mesh: the index of the triangle covering each pixel [S,S] (nearest one on slivers)."""
+    labels = np.full((side, side), -1, np.int32)
+    for k, tri in enumerate(simplices):
+        cv2.fillConvexPoly(labels, np.round(points[tri]).astype(np.int32), int(k))
+    missing = labels < 0
+    if missing.any():
+        _, (iy, ix) = distance_transform_edt(missing, return_indices=True)
+        labels = labels[iy, ix]
+    return labels
 
 
 def match_shape(
