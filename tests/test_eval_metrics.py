@@ -76,6 +76,9 @@ def test_held_out_frames_are_the_source_frames_of_held_out_faces(tmp_path: Path)
         checkpoint=None, holdout_every=10,
     )  # fmt: skip
     assert held_out_frames(inputs) == {0, 20}
+    rows[0]["source"] = "a.mp4"  # collected videos are recorded relative to their collect folder
+    write_manifest(tmp_path / "faces" / "a", rows)
+    assert held_out_frames(inputs) == {0, 20}
     assert held_out_frames(EvalInputs(**(vars(inputs) | {"holdout_every": 0}))) == set()
 
 

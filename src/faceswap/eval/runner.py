@@ -39,10 +39,14 @@ def held_out_frames(inputs: EvalInputs) -> set[int]:
     return {
         int(r["frame_index"])
         for i, r in enumerate(rows)
-        if held_out(i, inputs.holdout_every)
-        and r.get("frame_index") is not None
-        and Path(r["source"]).resolve() == source
+        if held_out(i, inputs.holdout_every) and r.get("frame_index") is not None and _same_media(r["source"], source)
     }
+
+
+def _same_media(stored: str, source: Path) -> bool:
+    """Collected videos are recorded relative to their collect folder (`clip.mp4`), others absolute."""
+    path = Path(stored)
+    return path.resolve() == source if path.is_absolute() else path.name == source.name
 
 
 def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -77,6 +81,7 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     result["frames_without_face"] = missed
     result["temporal"] = {"swapped": stab_out, "source": stab_src, "ratio": _ratio(stab_out, stab_src)}
     result["held_out"] = _swap_scores([f for f in per_frame if f[0]], gallery, inputs)
+    result["held_out"]["source_frames"] = len(held)  # held-out frames of the clip, measured or not
     return result
 
 
