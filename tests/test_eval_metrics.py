@@ -95,3 +95,22 @@ def test_masked_ssim_and_psnr_ignore_what_lies_outside_the_face() -> None:
     c = a.copy()
     c[10:20, 10:20] = 0  # a change inside the face lowers both
     assert metrics.ssim(a, c, mask) < 0.95 and metrics.psnr(a, c, mask) < 30
+
+
+def test_pose_error_splits_into_a_constant_bias_and_tracking() -> None:
+    from faceswap.eval.runner import EvalInputs, FrameScore, _swap_scores, frames_csv
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for i in range(20):
+        src = tuple(rng.normal(0, 5, 3))
+        swap = (src[0] + rng.choice([-1.0, 1.0]), src[1] + 10.0, src[2])  # pitch always 10 deg off, yaw +-1
+        frames.append(FrameScore(i, i % 10 == 0, rng.normal(0, 0.1, 128), src, swap, 0.05))
+    gallery = {"a": np.zeros(128), "b": np.full(128, 0.1)}
+    inputs = EvalInputs(Path("s.mp4"), Path("s.mp4"), "a", "b", Path("."), None)
+    scores = _swap_scores(frames, gallery, inputs)
+    assert scores["pose_error_deg"] == pytest.approx((1.0 + 10.0) / 3)
+    assert scores["pose_bias_deg"]["pitch"] == pytest.approx(10.0)
+    assert scores["pose_error_unbiased_deg"] < 0.4  # what is left is the +-1 deg of yaw
+    rows = frames_csv(frames).splitlines()
+    assert len(rows) == 21 and rows[1].split(",")[1] == "1"

@@ -113,6 +113,13 @@ def test_eval_writes_metrics(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
     assert held["source_frames"] == 3  # faces 0, 10, 20 of the 24 of debug=fast
     assert held["frames"] <= min(held["source_frames"], metrics["frames"])  # frames with a face found in the swap
     assert "held-out frames" in (run_dir / "eval" / "eval.md").read_text()
+    rows = (run_dir / "eval" / "frames.csv").read_text().splitlines()  # one row per measured frame
+    table = np.array([[float(v) for v in row.split(",")] for row in rows[1:]]).reshape(-1, 10)  # [N,10]
+    assert rows[0].startswith("frame,held_out,") and len(table) == metrics["frames"]
+    assert table[:, 1].sum() == held["frames"]
+    if len(table):  # the debug=fast swap may be too rough for dlib to find a face
+        assert abs(table[:, 8].mean() - metrics["pose_error_deg"]) < 1e-2
+        assert abs((table[:, 6] - table[:, 3]).mean() - metrics["pose_bias_deg"]["pitch"]) < 1e-2
 
 
 def _find_aucs(obj: Any) -> list[float]:

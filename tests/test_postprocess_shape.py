@@ -58,8 +58,34 @@ def test_match_shape_brings_a_distorted_face_back_onto_the_source(aligned_astron
     assert half is distorted  # strength 0 is a no-op
 
 
+def test_placement_moves_the_features_as_a_block_and_keeps_their_arrangement(aligned_astronaut) -> None:
+    # the landmarks dlib finds on the undistorted crop are the reference (its own bias cancels)
+    source = crop_landmarks(aligned_astronaut.crop, aligned_astronaut.landmarks_crop).astype(np.float64)
+    moved = source.copy()
+    moved[17:68] += (0, -3)  # the inner face 3 px higher (a pitch-like offset)
+    moved[48] += (-3, 0)  # and a wider mouth (an identity-like change)
+    moved[54] += (3, 0)
+    distorted = piecewise_affine_warp(aligned_astronaut.crop, source, moved)
+
+    def offset_and_mouth(face: np.ndarray) -> tuple[float, float]:
+        found = crop_landmarks(face, source)
+        width = np.linalg.norm(found[54] - found[48]) - np.linalg.norm(source[54] - source[48])
+        return float((found[17:68] - source[17:68]).mean(0)[1]), float(width)
+
+    before, wide = offset_and_mouth(distorted)
+    assert before < -1.5 and wide > 1.5, (before, wide)
+    placed = match_shape(distorted, source.astype(np.float32), strength=0.0, points="inner", placement=1.0)
+    after, wide_placed = offset_and_mouth(placed)
+    assert abs(after) < 0.6 * abs(before), (before, after)  # the block moved back
+    assert wide_placed > 1.5, wide_placed  # the wider mouth stays
+    matched = match_shape(distorted, source.astype(np.float32), strength=1.0, points="inner")
+    assert offset_and_mouth(matched)[1] < 0.5 * wide_placed  # full shape matching takes it away
+
+
 def test_shape_settings_are_checked() -> None:
     with pytest.raises(ConfigError):
         PostProcessor(shape_match=1.5)
     with pytest.raises(ConfigError):
         PostProcessor(shape_points="ears")
+    with pytest.raises(ConfigError):
+        PostProcessor(shape_placement=-0.1)

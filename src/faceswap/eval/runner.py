@@ -32,6 +32,36 @@ class EvalInputs:
     max_faces: int = 64
 
 
+@dataclass
+class FrameScore:
+    """One evaluated frame: its swap against its source frame."""
+
+    index: int
+    held_out: bool
+    descriptor: np.ndarray  # [128] dlib descriptor of the swapped face
+    source_pose: tuple[float, float, float]  # yaw, pitch, roll (deg)
+    swap_pose: tuple[float, float, float]
+    expression_error: float
+
+    @property
+    def pose_difference(self) -> np.ndarray:
+        """Signed swap - source (yaw, pitch, roll) in degrees, wrapped to [-180, 180) [3]."""
+        return (np.subtract(self.swap_pose, self.source_pose) + 180.0) % 360.0 - 180.0
+
+
+FRAME_COLUMNS = "frame,held_out,src_yaw,src_pitch,src_roll,swap_yaw,swap_pitch,swap_roll,pose_error,expression_error"
+
+
+def frames_csv(frames: list[FrameScore]) -> str:
+    """Per-frame scores as CSV text, for plots and for finding the frames that fail."""
+    rows = [FRAME_COLUMNS]
+    for f in frames:
+        poses = ",".join(f"{v:.3f}" for v in (*f.source_pose, *f.swap_pose))
+        err = metrics.pose_error(f.source_pose, f.swap_pose)
+        rows.append(f"{f.index},{int(f.held_out)},{poses},{err:.3f},{f.expression_error:.4f}")
+    return "\n".join(rows) + "\n"
+
+
 def held_out_frames(inputs: EvalInputs) -> set[int]:
     """Frame indices of the source video whose faces were held out of training (none if the set is not from it)."""
     rows = read_faceset(inputs.faces_dir / inputs.source_identity, check_files=False)
@@ -56,7 +86,7 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     max_frames = inputs.max_frames if inputs.max_frames > 0 else None
     src_video = read_video(inputs.source, max_frames=max_frames)
     pairs = zip(src_video, read_video(inputs.swapped, max_frames=max_frames), strict=False)
-    per_frame: list[tuple[bool, np.ndarray, float, float]] = []  # (held out, descriptor, pose err, expr err)
+    per_frame: list[FrameScore] = []
     src_frames, out_frames, masks = [], [], []
     missed = 0
     for src, out in pairs:
@@ -64,14 +94,8 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
         if m_src is None or m_out is None:
             missed += 1
             continue
-        per_frame.append(
-            (
-                src.index in held,
-                m_out.descriptor,
-                metrics.pose_error(m_src.pose, m_out.pose),
-                metrics.expression_error(m_src.landmarks, m_out.landmarks),
-            )
-        )
+        expression = metrics.expression_error(m_src.landmarks, m_out.landmarks)
+        per_frame.append(FrameScore(src.index, src.index in held, m_out.descriptor, m_src.pose, m_out.pose, expression))
         src_frames.append(src.image)
         out_frames.append(out.image)
         masks.append(hull_mask(m_src.landmarks, src.image.shape[:2]))
@@ -80,16 +104,17 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     result = _swap_scores(per_frame, gallery, inputs)
     result["frames_without_face"] = missed
     result["temporal"] = {"swapped": stab_out, "source": stab_src, "ratio": _ratio(stab_out, stab_src)}
-    result["held_out"] = _swap_scores([f for f in per_frame if f[0]], gallery, inputs)
+    result["held_out"] = _swap_scores([f for f in per_frame if f.held_out], gallery, inputs)
     result["held_out"]["source_frames"] = len(held)  # held-out frames of the clip, measured or not
+    result["per_frame"] = per_frame  # the stage writes it as frames.csv, not into eval.json
     return result
 
 
-def _swap_scores(
-    per_frame: list[tuple[bool, np.ndarray, float, float]], gallery: dict[str, np.ndarray], inputs: EvalInputs
-) -> dict[str, Any]:
-    d = np.stack([f[1] for f in per_frame]) if per_frame else np.zeros((0, 128))  # [N,128]
+def _swap_scores(per_frame: list[FrameScore], gallery: dict[str, np.ndarray], inputs: EvalInputs) -> dict[str, Any]:
+    d = np.stack([f.descriptor for f in per_frame]) if per_frame else np.zeros((0, 128))  # [N,128]
     target, source = gallery[inputs.target_identity], gallery[inputs.source_identity]
+    diff = np.stack([f.pose_difference for f in per_frame]) if per_frame else np.zeros((0, 3))  # [N,3]
+    bias = diff.mean(0) if len(diff) else np.full(3, np.nan)  # [3]
     return {
         "frames": len(per_frame),
         "identity": {
@@ -100,8 +125,11 @@ def _swap_scores(
             "retrieval_accuracy": metrics.retrieval_accuracy(d, gallery, inputs.target_identity),
             "gallery": sorted(gallery),
         },
-        "pose_error_deg": _mean([f[2] for f in per_frame]),
-        "expression_error": _mean([f[3] for f in per_frame]),
+        "pose_error_deg": _mean([metrics.pose_error(f.source_pose, f.swap_pose) for f in per_frame]),
+        # the error split: a constant offset per axis (face shape, typical pose) and what is left (tracking)
+        "pose_bias_deg": {axis: float(b) for axis, b in zip(("yaw", "pitch", "roll"), bias, strict=True)},
+        "pose_error_unbiased_deg": _mean(list(np.abs(diff - bias).mean(1))),
+        "expression_error": _mean([f.expression_error for f in per_frame]),
     }
 
 
@@ -172,6 +200,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         ("descriptor distance to target", lambda r: r["identity"]["distance_to_target"]),
         ("descriptor distance to source", lambda r: r["identity"]["distance_to_source"]),
         ("head-pose error (deg)", lambda r: r["pose_error_deg"]),
+        ("head-pose bias yaw / pitch / roll (deg)", lambda r: _bias(r["pose_bias_deg"])),
+        ("head-pose error without the bias (deg)", lambda r: r["pose_error_unbiased_deg"]),
         ("expression error (landmarks / inter-ocular)", lambda r: r["expression_error"]),
     ):
         cells = [_fmt(get(r)) if r.get("frames") else "–" for r in (result, held)]
@@ -191,6 +221,10 @@ def to_markdown(result: dict[str, Any]) -> str:
                 f"| {r['ssim']:.3f} / {r['psnr']:.1f} dB |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _bias(bias: dict[str, float]) -> str:
+    return " / ".join(f"{v:+.1f}" for v in bias.values())
 
 
 def _fmt(value: Any) -> str:

@@ -34,6 +34,7 @@ class PostProcessor:
     degrade: bool = False
     shape_match: float = 0.0  # warp the generated landmarks onto the source's: 0 off .. 1 full
     shape_points: str = "all"  # all | inner (leave the jaw line to the target's face shape)
+    shape_placement: float = 0.0  # first move the matched points as a block onto the source's: 0 off .. 1 full
 
     def __post_init__(self) -> None:
         COLOR_TRANSFERS.get(self.color)
@@ -46,10 +47,12 @@ class PostProcessor:
             raise ConfigError(f"postprocess.face_scale={self.face_scale} is out of range", "use a value in [0.5, 1.5]")
         if not -0.3 <= self.erode <= 0.3 or not 0.0 <= self.blur <= 0.3:
             raise ConfigError("postprocess.erode must be in [-0.3, 0.3] and blur in [0, 0.3]", "use smaller fractions")
-        if not 0.0 <= self.shape_match <= 1.0 or self.shape_points not in SHAPE_POINTS:
+        shape_ok = 0.0 <= self.shape_match <= 1.0 and 0.0 <= self.shape_placement <= 1.0
+        if not shape_ok or self.shape_points not in SHAPE_POINTS:
             raise ConfigError(
-                f"postprocess.shape_match={self.shape_match} / shape_points='{self.shape_points}' is invalid",
-                f"use shape_match in [0, 1] and shape_points one of: {', '.join(SHAPE_POINTS)}",
+                f"postprocess.shape_match={self.shape_match} / shape_placement={self.shape_placement} / "
+                f"shape_points='{self.shape_points}' is invalid",
+                f"use shape_match and shape_placement in [0, 1], shape_points one of: {', '.join(SHAPE_POINTS)}",
             )
 
     def process_crop(
@@ -57,8 +60,8 @@ class PostProcessor:
     ) -> tuple[np.ndarray, np.ndarray]:
         """generated/original [S,S,3] uint8 aligned crops, mask [S,S] float, the source's crop landmarks
         [68,2] (needed by shape_match) -> (face [S,S,3], soft mask [S,S])."""
-        if self.shape_match > 0 and landmarks is not None:
-            generated = match_shape(generated, landmarks, self.shape_match, self.shape_points)
+        if (self.shape_match > 0 or self.shape_placement > 0) and landmarks is not None:
+            generated = match_shape(generated, landmarks, self.shape_match, self.shape_points, self.shape_placement)
         face, mask = scale_face(generated, mask, self.face_scale)
         face = transfer(self.color, face, original, mask)
         face = sharpen(face, self.sharpen, self.sharpen_amount, self.sharpen_radius)

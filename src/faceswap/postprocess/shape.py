@@ -15,6 +15,7 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt
 from scipy.spatial import Delaunay
 
+from faceswap.face.align import transform_points, umeyama
 from faceswap.face.detect import FaceBox
 from faceswap.face.landmarks import build_landmarker
 from faceswap.utils.errors import ConfigError
@@ -68,17 +69,29 @@ def _triangle_labels(points: np.ndarray, simplices: np.ndarray, side: int) -> np
 
 
 def match_shape(
-    generated: np.ndarray, source_landmarks: np.ndarray, strength: float = 1.0, points: str = "all"
+    generated: np.ndarray,
+    source_landmarks: np.ndarray,
+    strength: float = 1.0,
+    points: str = "all",
+    placement: float = 0.0,
 ) -> np.ndarray:
-    """generated [S,S,3] uint8, source_landmarks [68,2] crop px -> generated face warped onto the source's shape."""
+    """generated [S,S,3] uint8, source_landmarks [68,2] crop px -> generated face warped onto the source's shape.
+
+    `placement` (0..1) first moves the matched points as a block (the similarity that best fits them onto
+    the source's: where the features sit, their tilt and size), then `strength` moves the rest of the way.
+    The block's placement carries pose; the points' arrangement within it carries more of the identity."""
     if points not in SHAPE_POINTS:
         raise ConfigError(f"unknown postprocess.shape_points '{points}'", f"choose one of: {', '.join(SHAPE_POINTS)}")
-    if strength <= 0:
+    if strength <= 0 and placement <= 0:
         return generated
     found = crop_landmarks(generated, source_landmarks)  # [68,2]
-    target = found + float(strength) * (source_landmarks - found)
     keep = slice(17, 68) if points == "inner" else slice(0, 68)
-    return piecewise_affine_warp(generated, found[keep], target[keep])
+    placed = found[keep]  # [K,2]
+    if placement > 0:
+        moved = transform_points(placed, umeyama(placed, source_landmarks[keep]))  # [K,2]
+        placed = placed + float(placement) * (moved - placed)
+    target = placed + float(strength) * (source_landmarks[keep] - placed)
+    return piecewise_affine_warp(generated, found[keep], target)
 
 
 def _border_points(side: int) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from faceswap.eval.runner import EvalInputs, evaluate, to_markdown
+from faceswap.eval.runner import EvalInputs, evaluate, frames_csv, to_markdown
 from faceswap.utils.errors import FaceswapError
 from faceswap.utils.io import atomic_write_json, atomic_write_text, require_file
 from faceswap.utils.logging import console
@@ -40,6 +40,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     )
     result = evaluate(inputs)
     out_dir = Path(ecfg.out_dir)
+    atomic_write_text(out_dir / "frames.csv", frames_csv(result.pop("per_frame")))
     atomic_write_json(out_dir / "eval.json", result)
     markdown = to_markdown(result)
     atomic_write_text(out_dir / "eval.md", markdown)
