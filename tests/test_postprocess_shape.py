@@ -58,7 +58,7 @@ def test_match_shape_brings_a_distorted_face_back_onto_the_source(aligned_astron
     assert half is distorted  # strength 0 is a no-op
 
 
-def test_placement_moves_the_features_as_a_block_and_keeps_their_arrangement(aligned_astronaut) -> None:
+def test_placement_undoes_a_pitch_like_offset_and_keeps_the_wider_mouth(aligned_astronaut) -> None:
     # the landmarks dlib finds on the undistorted crop are the reference (its own bias cancels)
     source = crop_landmarks(aligned_astronaut.crop, aligned_astronaut.landmarks_crop).astype(np.float64)
     moved = source.copy()
@@ -82,6 +82,34 @@ def test_placement_moves_the_features_as_a_block_and_keeps_their_arrangement(ali
     assert offset_and_mouth(matched)[1] < 0.5 * wide_placed  # full shape matching takes it away
 
 
+def test_measuring_a_soft_face_on_a_sharpened_copy_finds_its_landmarks(aligned_astronaut) -> None:
+    import cv2
+
+    crop = cv2.resize(aligned_astronaut.crop, (64, 64), interpolation=cv2.INTER_AREA)  # a generator-sized face
+    hint = aligned_astronaut.landmarks_crop * 0.5
+    truth = crop_landmarks(crop, hint)
+    soft = cv2.GaussianBlur(crop, (0, 0), 1.2)
+    plain = np.abs(crop_landmarks(soft, hint) - truth).mean()
+    sharpened = np.abs(crop_landmarks(soft, hint, sharpen_amount=2.0) - truth).mean()
+    assert sharpened < 0.8 * plain, (plain, sharpened)
+
+
+def test_vertical_only_matching_moves_features_up_and_down_only(monkeypatch) -> None:
+    import faceswap.postprocess.shape as shape
+
+    rng = np.random.default_rng(1)
+    source = np.column_stack([rng.uniform(30, 66, 68), rng.uniform(25, 75, 68)])  # [68,2] crop px
+    found = source + (4.0, 3.0)  # the generated face's features sit 4 px right and 3 px low
+    monkeypatch.setattr(shape, "crop_landmarks", lambda *args, **kwargs: found.copy())
+    image = np.zeros((SIDE, SIDE), np.uint8)
+    x, y = np.round(found[30]).astype(int)  # a blob on the nose tip
+    image[y - 2 : y + 3, x - 2 : x + 3] = 255
+    out = shape.match_shape(image, source, strength=1.0, points="all", axes="y")
+    ys, xs = np.nonzero(out > 127)
+    assert abs(xs.mean() - found[30, 0]) < 1.0  # not moved sideways
+    assert abs(ys.mean() - source[30, 1]) < 1.0  # moved up onto the source's height
+
+
 def test_shape_settings_are_checked() -> None:
     with pytest.raises(ConfigError):
         PostProcessor(shape_match=1.5)
@@ -89,3 +117,5 @@ def test_shape_settings_are_checked() -> None:
         PostProcessor(shape_points="ears")
     with pytest.raises(ConfigError):
         PostProcessor(shape_placement=-0.1)
+    with pytest.raises(ConfigError):
+        PostProcessor(shape_axes="z")

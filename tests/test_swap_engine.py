@@ -176,6 +176,8 @@ def test_learned_mask_and_direction_reach_the_generator(media) -> None:
     changed = np.abs(red.astype(int) - frame.astype(int)).max(-1) > 0
     assert red[changed][:, 0].mean() > dark[changed][:, 0].mean() + 50
     assert direction_target("b2a", ["a", "b"]) == ("a", "b2a")
+    assert direction_target("a2a", ["a", "b"]) == ("a", "a2a")
+    assert direction_target("b2b", ["a", "b"]) == ("b", "b2b")
     with pytest.raises(ConfigError):
         direction_target("sideways", ["a", "b"])
 

@@ -18,9 +18,11 @@ from scipy.spatial import Delaunay
 from faceswap.face.align import transform_points, umeyama
 from faceswap.face.detect import FaceBox
 from faceswap.face.landmarks import build_landmarker
+from faceswap.postprocess.sharpen import sharpen
 from faceswap.utils.errors import ConfigError
 
 SHAPE_POINTS = ("all", "inner")
+SHAPE_AXES = {"xy": (1.0, 1.0), "y": (0.0, 1.0)}  # which coordinates shape_match moves
 _LANDMARK_SIDE = 192  # the crop is up-sampled to this side for the landmarker: dlib's trees want > 100 px faces
 
 
@@ -29,11 +31,16 @@ def _landmarker():
     return build_landmarker("dlib68")
 
 
-def crop_landmarks(crop: np.ndarray, hint: np.ndarray) -> np.ndarray:
-    """68 landmarks [68,2] of the face in an aligned crop [S,S,3], located from `hint` [68,2] (crop px)."""
+def crop_landmarks(crop: np.ndarray, hint: np.ndarray, sharpen_amount: float = 0.0) -> np.ndarray:
+    """68 landmarks [68,2] of the face in an aligned crop [S,S,3], located from `hint` [68,2] (crop px).
+
+    `sharpen_amount` > 0 unsharp-masks the (up-sampled) copy that is measured: dlib's trees drift toward
+    their mean shape on a soft face, so a blurry generated face would be measured as more frontal."""
     side = crop.shape[0]
     scale = max(1.0, _LANDMARK_SIDE / side)
     big = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else crop
+    if sharpen_amount > 0:
+        big = sharpen(big, "unsharp", sharpen_amount, radius=scale)  # ~1 crop pixel
     (x0, y0), (x1, y1) = hint.min(0) * scale, hint.max(0) * scale
     box = FaceBox(float(x0), float(y0), float(x1), float(y1), 1.0)
     return np.asarray(_landmarker()(big, box), np.float32) / scale
@@ -74,23 +81,31 @@ def match_shape(
     strength: float = 1.0,
     points: str = "all",
     placement: float = 0.0,
+    measure_sharpen: float = 0.0,
+    axes: str = "xy",
 ) -> np.ndarray:
     """generated [S,S,3] uint8, source_landmarks [68,2] crop px -> generated face warped onto the source's shape.
 
     `placement` (0..1) first moves the matched points as a block (the similarity that best fits them onto
     the source's: where the features sit, their tilt and size), then `strength` moves the rest of the way.
-    The block's placement carries pose; the points' arrangement within it carries more of the identity."""
+    The block's placement carries pose; the points' arrangement within it carries more of the identity.
+    `measure_sharpen` sharpens the copy whose landmarks are measured (see crop_landmarks). `axes="y"` moves
+    the points only up and down: the vertical layout of eyes, nose and mouth is what a pose estimator reads
+    as pitch, while widths (eye spacing, mouth, nose) carry much of the identity."""
     if points not in SHAPE_POINTS:
         raise ConfigError(f"unknown postprocess.shape_points '{points}'", f"choose one of: {', '.join(SHAPE_POINTS)}")
+    if axes not in SHAPE_AXES:
+        raise ConfigError(f"unknown postprocess.shape_axes '{axes}'", f"choose one of: {', '.join(SHAPE_AXES)}")
     if strength <= 0 and placement <= 0:
         return generated
-    found = crop_landmarks(generated, source_landmarks)  # [68,2]
+    found = crop_landmarks(generated, source_landmarks, measure_sharpen)  # [68,2]
     keep = slice(17, 68) if points == "inner" else slice(0, 68)
     placed = found[keep]  # [K,2]
     if placement > 0:
         moved = transform_points(placed, umeyama(placed, source_landmarks[keep]))  # [K,2]
         placed = placed + float(placement) * (moved - placed)
-    target = placed + float(strength) * (source_landmarks[keep] - placed)
+    step = float(strength) * np.asarray(SHAPE_AXES[axes])  # [2] per-coordinate strength
+    target = placed + step * (source_landmarks[keep] - placed)
     return piecewise_affine_warp(generated, found[keep], target)
 
 

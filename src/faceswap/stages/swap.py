@@ -33,11 +33,18 @@ def _backend(section: DictConfig, build):
     return build(opts.pop("name"), **opts)
 
 
+# direction -> (source, target) index into the generator's [A, B]; a2a/b2b reconstruct a person through
+# their own decoder: the same path as a swap without the identity change, the floor of `faceswap eval`
+DIRECTIONS = {"a2b": (0, 1), "b2a": (1, 0), "a2a": (0, 0), "b2b": (1, 1)}
+
+
 def direction_target(direction: str, identities: list[str]) -> tuple[str, str]:
     """`a2b` -> (target identity name, file tag like `a2b`) from the generator's [A, B]."""
-    if direction not in ("a2b", "b2a"):
-        raise ConfigError(f"swap.direction must be a2b or b2a, got {direction!r}", "set swap.direction=a2b")
-    src, dst = (identities[0], identities[1]) if direction == "a2b" else (identities[1], identities[0])
+    if direction not in DIRECTIONS:
+        raise ConfigError(
+            f"swap.direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}", "set swap.direction=a2b"
+        )
+    src, dst = (identities[i] for i in DIRECTIONS[direction])
     return dst, f"{src}2{dst}"
 
 

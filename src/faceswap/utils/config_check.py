@@ -77,7 +77,7 @@ RULES: list[Rule] = [
     Rule("finetune.steps", int, 1),
     Rule("loss.gan_weight", float, 0.0),
     Rule("trainer.num_workers", int, 0, 64),
-    Rule("swap.direction", str, choices=["a2b", "b2a"]),
+    Rule("swap.direction", str, choices=["a2b", "b2a", "a2a", "b2b"]),
     Rule("swap.batch_size", int, 1),
     Rule("swap.crf", int, 0, 51),
     Rule("swap.faces", str, choices=["largest", "all", "reference"]),
