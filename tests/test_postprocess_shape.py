@@ -99,7 +99,7 @@ def test_vertical_only_matching_moves_features_up_and_down_only(monkeypatch) -> 
 
     rng = np.random.default_rng(1)
     source = np.column_stack([rng.uniform(30, 66, 68), rng.uniform(25, 75, 68)])  # [68,2] crop px
-    found = source + (4.0, 3.0)  # the generated face's features sit 4 px right and 3 px low
+    found = source + np.array([4.0, 3.0])  # the generated face's features sit 4 px right and 3 px low
     monkeypatch.setattr(shape, "crop_landmarks", lambda *args, **kwargs: found.copy())
     image = np.zeros((SIDE, SIDE), np.uint8)
     x, y = np.round(found[30]).astype(int)  # a blob on the nose tip
