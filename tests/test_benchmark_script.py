@@ -24,8 +24,10 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(out.read_text())
     assert results["ceiling"]["matmul_gflops_fp32"] > 0
-    for area in ("ceiling", "preprocess", "train", "swap", "detectors"):
+    for area in ("ceiling", "preprocess", "train", "train_options", "swap", "detectors"):
         assert "error" not in results[area], results[area]
+    options = results["train_options"]
+    assert options["separable_decoder"]["params_g_M"] < options["cpu_hour"]["params_g_M"]
     assert "| `ceiling.machine.cpu` |" in (tmp_path / "b.md").read_text()
 
 

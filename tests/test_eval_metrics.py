@@ -114,3 +114,30 @@ def test_pose_error_splits_into_a_constant_bias_and_tracking() -> None:
     assert scores["pose_error_unbiased_deg"] < 0.4  # what is left is the +-1 deg of yaw
     rows = frames_csv(frames).splitlines()
     assert len(rows) == 21 and rows[1].split(",")[1] == "1"
+
+
+def test_pose_coverage_counts_source_poses_the_target_was_trained_on(tmp_path: Path) -> None:
+    from faceswap.data.faceset import FACE_FIELDS, write_manifest
+    from faceswap.eval.runner import EvalInputs, FrameScore, _swap_scores, frames_csv, pose_coverage_of
+
+    # the target was trained looking right (yaw +10) and level; face 0 (held out) looks far down
+    poses = [[0.0, 30.0, 0.0]] + [[10.0 + 0.1 * i, 0.0, 0.0] for i in range(1, 12)]
+    blank = {k: None for k in FACE_FIELDS}
+    rows = [blank | {"file": f"{i}.png", "mask": f"{i}_m.png", "pose": p} for i, p in enumerate(poses)]
+    write_manifest(tmp_path / "b", rows)
+    sources = [(10.5, 1.0, 0.0), (-10.5, 1.0, 0.0), (0.0, 30.0, 0.0), (10.0, -20.0, 0.0)]
+    frames = [FrameScore(i, False, np.zeros(128), s, (10.0, 0.0, 0.0), 0.0) for i, s in enumerate(sources)]
+    inputs = EvalInputs(Path("s.mp4"), Path("s.mp4"), "a", "b", tmp_path, None, holdout_every=10)
+    summary = pose_coverage_of(frames, inputs)
+    assert summary["target_training"]["faces"] == 10  # faces 0 and 10 are held out, not training poses
+    assert summary["target_training"]["pitch_mean"] == pytest.approx(0.0)
+    dist = [f.target_pose_distance for f in frames]
+    assert dist[0] == pytest.approx(1.0, abs=1e-6) and dist[1] == pytest.approx(1.0, abs=1e-6)  # mirrored: seen
+    assert dist[2] > 25 and dist[3] == pytest.approx(20.0, abs=0.2)
+    scores = _swap_scores(frames, {"a": np.ones(128), "b": np.zeros(128)}, inputs)["pose_coverage"]
+    assert scores["covered_fraction"] == pytest.approx(0.5)
+    assert scores["pose_error_covered_deg"] == pytest.approx(np.mean([0.5 + 1, 20.5 + 1]) / 3)
+    assert scores["pose_error_uncovered_deg"] > 8  # the down-looking frames were rendered level
+    pose_coverage_of(frames, EvalInputs(**(vars(inputs) | {"coverage_mirror": False})))
+    assert frames[1].target_pose_distance > 20  # without flips, the left-looking source is not covered
+    assert frames_csv(frames).splitlines()[2].split(",")[-1] == f"{frames[1].target_pose_distance:.3f}"

@@ -38,6 +38,21 @@ def test_generator_builds_and_steps(arch: str, resolution: int) -> None:
     assert changed == len(before)  # every parameter is reached by the two targets together
 
 
+@pytest.mark.parametrize("arch", ["df", "liae"])
+def test_separable_decoder_is_lighter_and_survives_an_export(arch: str) -> None:
+    dense = build_generator({"arch": arch, "resolution": 64, **TINY}, ["a", "b"])
+    sep = build_generator({"arch": arch, "resolution": 64, **TINY, "dec_dims": 8, "separable": True}, ["a", "b"])
+    wide = build_generator({"arch": arch, "resolution": 64, **TINY, "dec_dims": 8}, ["a", "b"])
+    count = lambda g: sum(p.numel() for p in g.parameters())  # noqa: E731
+    assert count(sep) < count(wide) and count(dense) < count(wide)
+    groups = [m for m in sep.modules() if isinstance(m, torch.nn.Conv2d) and m.groups > 1]
+    assert groups and all(m.groups == m.in_channels == m.out_channels for m in groups)  # depthwise 3x3
+    rebuilt = build_generator(sep.config, ["a", "b"])  # an export stores `config`; loading rebuilds the same net
+    rebuilt.load_state_dict(sep.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    assert torch.equal(rebuilt(x, "b")[0], sep(x, "b")[0])
+
+
 def test_targets_use_their_own_path() -> None:
     df = build_generator({"arch": "df", "resolution": 64, **TINY}, ["x", "y"])
     assert set(df.module_groups()) == {"encoder", "inter", "decoder_a", "decoder_b"}

@@ -12,7 +12,7 @@ import torch
 
 from faceswap.data.datamodule import held_out
 from faceswap.data.faceset import read_faceset
-from faceswap.eval import metrics
+from faceswap.eval import coverage, metrics
 from faceswap.eval.faces import FaceMeter, mean_descriptor
 from faceswap.media.image import read_image
 from faceswap.media.video import read_video
@@ -30,6 +30,8 @@ class EvalInputs:
     holdout_every: int = 10
     max_frames: int = 120
     max_faces: int = 64
+    coverage_radius_deg: float = 4.0  # a source pose this close to a target training pose counts as covered
+    coverage_mirror: bool = True  # training flips faces, so mirrored target poses count as seen
 
 
 @dataclass
@@ -42,6 +44,7 @@ class FrameScore:
     source_pose: tuple[float, float, float]  # yaw, pitch, roll (deg)
     swap_pose: tuple[float, float, float]
     expression_error: float
+    target_pose_distance: float = float("nan")  # degrees from the source (yaw, pitch) to the nearest target face
 
     @property
     def pose_difference(self) -> np.ndarray:
@@ -49,7 +52,10 @@ class FrameScore:
         return (np.subtract(self.swap_pose, self.source_pose) + 180.0) % 360.0 - 180.0
 
 
-FRAME_COLUMNS = "frame,held_out,src_yaw,src_pitch,src_roll,swap_yaw,swap_pitch,swap_roll,pose_error,expression_error"
+FRAME_COLUMNS = (
+    "frame,held_out,src_yaw,src_pitch,src_roll,swap_yaw,swap_pitch,swap_roll,pose_error,expression_error,"
+    "target_pose_distance"
+)
 
 
 def frames_csv(frames: list[FrameScore]) -> str:
@@ -58,7 +64,8 @@ def frames_csv(frames: list[FrameScore]) -> str:
     for f in frames:
         poses = ",".join(f"{v:.3f}" for v in (*f.source_pose, *f.swap_pose))
         err = metrics.pose_error(f.source_pose, f.swap_pose)
-        rows.append(f"{f.index},{int(f.held_out)},{poses},{err:.3f},{f.expression_error:.4f}")
+        cells = f"{err:.3f},{f.expression_error:.4f},{f.target_pose_distance:.3f}"
+        rows.append(f"{f.index},{int(f.held_out)},{poses},{cells}")
     return "\n".join(rows) + "\n"
 
 
@@ -99,15 +106,30 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
         src_frames.append(src.image)
         out_frames.append(out.image)
         masks.append(hull_mask(m_src.landmarks, src.image.shape[:2]))
+    poses = pose_coverage_of(per_frame, inputs)
     stab_src = metrics.temporal_change(src_frames, masks)
     stab_out = metrics.temporal_change(out_frames, masks)
     result = _swap_scores(per_frame, gallery, inputs)
     result["frames_without_face"] = missed
+    result["poses"] = poses
     result["temporal"] = {"swapped": stab_out, "source": stab_src, "ratio": _ratio(stab_out, stab_src)}
     result["held_out"] = _swap_scores([f for f in per_frame if f.held_out], gallery, inputs)
     result["held_out"]["source_frames"] = len(held)  # held-out frames of the clip, measured or not
     result["per_frame"] = per_frame  # the stage writes it as frames.csv, not into eval.json
     return result
+
+
+def pose_coverage_of(per_frame: list[FrameScore], inputs: EvalInputs) -> dict[str, Any]:
+    """Set each frame's distance to the target's training poses; the two pose distributions, summarised."""
+    train = coverage.training_poses(inputs.faces_dir, inputs.target_identity, inputs.holdout_every)  # [M,2]
+    source = np.array([f.source_pose[:2] for f in per_frame], np.float64).reshape(-1, 2)  # [N,2]
+    seen = coverage.with_mirrors(train) if inputs.coverage_mirror else train
+    for frame, dist in zip(per_frame, coverage.nearest_pose_distance(source, seen), strict=True):
+        frame.target_pose_distance = float(dist)
+    return {
+        "source": coverage.pose_summary(source),
+        "target_training": coverage.pose_summary(train) | {"faces": len(train), "mirrored": inputs.coverage_mirror},
+    }
 
 
 def _swap_scores(per_frame: list[FrameScore], gallery: dict[str, np.ndarray], inputs: EvalInputs) -> dict[str, Any]:
@@ -130,6 +152,11 @@ def _swap_scores(per_frame: list[FrameScore], gallery: dict[str, np.ndarray], in
         "pose_bias_deg": {axis: float(b) for axis, b in zip(("yaw", "pitch", "roll"), bias, strict=True)},
         "pose_error_unbiased_deg": _mean(list(np.abs(diff - bias).mean(1))),
         "expression_error": _mean([f.expression_error for f in per_frame]),
+        "pose_coverage": coverage.coverage_scores(
+            np.array([f.target_pose_distance for f in per_frame], np.float64),
+            np.array([metrics.pose_error(f.source_pose, f.swap_pose) for f in per_frame], np.float64),
+            inputs.coverage_radius_deg,
+        ),
     }
 
 
@@ -202,6 +229,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         ("head-pose error (deg)", lambda r: r["pose_error_deg"]),
         ("head-pose bias yaw / pitch / roll (deg)", lambda r: _bias(r["pose_bias_deg"])),
         ("head-pose error without the bias (deg)", lambda r: r["pose_error_unbiased_deg"]),
+        ("source frames near a target training pose", lambda r: r["pose_coverage"]["covered_fraction"]),
+        ("head-pose error near / far from the target's poses (deg)", lambda r: _split(r["pose_coverage"])),
         ("expression error (landmarks / inter-ocular)", lambda r: r["expression_error"]),
     ):
         cells = [_fmt(get(r)) if r.get("frames") else "–" for r in (result, held)]
@@ -220,7 +249,30 @@ def to_markdown(result: dict[str, Any]) -> str:
                 f"| reconstruction {ident_name}->{ident_name} SSIM / PSNR, whole crop | – "
                 f"| {r['ssim']:.3f} / {r['psnr']:.1f} dB |"
             )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _pose_note(result)) + "\n"
+
+
+def _pose_note(result: dict[str, Any]) -> list[str]:
+    """Where the source's head poses lie against the target's training poses (coverage's reference)."""
+    poses, cov = result.get("poses") or {}, result.get("pose_coverage") or {}
+    src, tgt = poses.get("source") or {}, poses.get("target_training") or {}
+    if not src or not tgt.get("faces"):
+        return []
+
+    def where(p: dict[str, float]) -> str:
+        return f"yaw {p['yaw_mean']:+.1f} ± {p['yaw_std']:.1f}°, pitch {p['pitch_mean']:+.1f} ± {p['pitch_std']:.1f}°"
+
+    mirrored = ", and their mirror images" if tgt.get("mirrored") else ""
+    return [
+        "",
+        f"Head poses: source {where(src)}; the target's {tgt['faces']} training faces {where(tgt)}.",
+        f"A source frame is near when its (yaw, pitch) lies within {cov.get('radius_deg', float('nan')):.0f}° "
+        f"of a training face{mirrored}.",
+    ]
+
+
+def _split(cov: dict[str, float]) -> str:
+    return f"{cov['pose_error_covered_deg']:.2f} / {cov['pose_error_uncovered_deg']:.2f}"
 
 
 def _bias(bias: dict[str, float]) -> str:

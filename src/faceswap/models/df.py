@@ -25,6 +25,7 @@ class DFGenerator(SwapGenerator):
         inter_dims: int = 128,
         dec_dims: int = 32,
         mask_dims: int = 16,
+        separable: bool = False,
     ) -> None:
         super().__init__(
             check_resolution(resolution),
@@ -34,12 +35,13 @@ class DFGenerator(SwapGenerator):
             inter_dims=inter_dims,
             dec_dims=dec_dims,
             mask_dims=mask_dims,
+            separable=separable,
         )
         low = resolution // 16
         self.encoder = Encoder(enc_dims)
         self.inter = Inter(self.encoder.out_ch * low * low, latent_dims, low, inter_dims)
-        self.decoder_a = Decoder(inter_dims, dec_dims, mask_dims)
-        self.decoder_b = Decoder(inter_dims, dec_dims, mask_dims)
+        self.decoder_a = Decoder(inter_dims, dec_dims, mask_dims, separable)
+        self.decoder_b = Decoder(inter_dims, dec_dims, mask_dims, separable)
 
     def decode_slot(self, x: torch.Tensor, slot: int) -> tuple[torch.Tensor, torch.Tensor]:
         code = self.inter(self.encoder(x))  # [N,inter_dims,R/8,R/8]

@@ -28,6 +28,7 @@ class LIAEGenerator(SwapGenerator):
         inter_dims: int = 128,
         dec_dims: int = 32,
         mask_dims: int = 16,
+        separable: bool = False,
     ) -> None:
         super().__init__(
             check_resolution(resolution),
@@ -37,13 +38,14 @@ class LIAEGenerator(SwapGenerator):
             inter_dims=inter_dims,
             dec_dims=dec_dims,
             mask_dims=mask_dims,
+            separable=separable,
         )
         low = resolution // 16
         self.encoder = Encoder(enc_dims)
         feats = self.encoder.out_ch * low * low
         self.inter_ab = Inter(feats, latent_dims, low, inter_dims)
         self.inter_b = Inter(feats, latent_dims, low, inter_dims)
-        self.decoder = Decoder(inter_dims * 2, dec_dims, mask_dims)
+        self.decoder = Decoder(inter_dims * 2, dec_dims, mask_dims, separable)
 
     def decode_slot(self, x: torch.Tensor, slot: int) -> tuple[torch.Tensor, torch.Tensor]:
         feats = self.encoder(x)  # [N,8e,R/16,R/16]

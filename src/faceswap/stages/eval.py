@@ -37,6 +37,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         holdout_every=int(ecfg.holdout_every or 0),
         max_frames=int(ecfg.max_frames),
         max_faces=int(ecfg.max_faces),
+        coverage_radius_deg=float(ecfg.coverage_radius_deg),
+        coverage_mirror=bool(ecfg.coverage_mirror),
     )
     result = evaluate(inputs)
     out_dir = Path(ecfg.out_dir)
@@ -53,4 +55,5 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "held_out_frames": result["held_out"]["frames"],
         "id_retrieval_held_out": result["held_out"]["identity"]["retrieval_accuracy"],
         "pose_error_deg_held_out": result["held_out"]["pose_error_deg"],
+        "pose_coverage_held_out": result["held_out"]["pose_coverage"]["covered_fraction"],
     }

@@ -1,0 +1,80 @@
+"""What a training step of `experiment=cpu_hour` costs under each speed option (issue #9's "quality per
+CPU-minute"): channels_last, torch.compile, depthwise-separable decoder convs, wider nets, 96 px.
+
+    python scripts/benchmark.py --only train_options     (or: python scripts/benchmarks/train_options.py)
+
+The GAN step of the bare loop (the same step as SwapModule, see train.py) on real augmented batches, one
+intra-op thread as `trainer=cpu` uses on 2 cores. Quality per option needs an hour-scale run each:
+docs/experiments.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.train import build_bare, build_module, compose_train, make_batches, median, to_memory_format
+
+CPU_HOUR = ["model.generator.latent_dims=256", "model.generator.inter_dims=128"]
+VARIANTS: dict[str, tuple[int, list[str], bool]] = {  # name: (resolution, overrides, torch.compile)
+    "cpu_hour": (64, [], False),
+    "channels_last_off": (64, ["trainer.channels_last=false"], False),
+    "torch_compile": (64, [], True),
+    "separable_decoder": (64, ["model.generator.separable=true"], False),
+    "dec_dims_24": (64, ["model.generator.dec_dims=24"], False),
+    "enc_dims_24": (64, ["model.generator.enc_dims=24"], False),
+    "96px": (96, [], False),
+}
+
+
+def time_variant(resolution: int, overrides: list[str], compiled: bool, steps: int) -> dict[str, Any]:
+    cfg = compose_train(resolution, CPU_HOUR + overrides)
+    warmup = 3
+    batches = make_batches(cfg, warmup + steps, int(cfg.train.batch_size))
+    module = build_module(cfg, gan=True)
+    batches = to_memory_format(module, batches)
+    gen, disc = module.generator, module.discriminator
+    start = time.perf_counter()
+    if compiled:
+        gen, disc = torch.compile(gen), torch.compile(disc)
+    step = build_bare(module, gen, disc)
+    times = []
+    for i, batch in enumerate(batches):
+        t0 = time.perf_counter()
+        step(batch)
+        if i == warmup - 1:
+            first = time.perf_counter() - start  # build + compile + the warm-up steps
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return {
+        "s_per_step": round(median(times), 4),
+        "s_per_step_min": round(min(times), 4),
+        "warmup_s": round(first, 1),
+        "params_g_M": round(sum(p.numel() for p in module.generator.parameters()) / 1e6, 2),
+    }
+
+
+def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
+    torch.set_num_threads(1)  # as trainer=cpu on 2 cores (one core for the DataLoader worker)
+    steps = 4 if quick else 20
+    names = ["cpu_hour", "separable_decoder"] if quick else list(VARIANTS)
+    result: dict[str, Any] = {}
+    for name in names:
+        resolution, overrides, compiled = VARIANTS[name]
+        result[name] = time_variant(resolution, overrides, compiled, steps)
+        print(name, result[name], flush=True)
+    base = result["cpu_hour"]["s_per_step"]
+    for entry in result.values():
+        entry["x_baseline"] = round(entry["s_per_step"] / base, 2)
+    return result
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
