@@ -137,6 +137,7 @@ def _swap_scores(per_frame: list[FrameScore], gallery: dict[str, np.ndarray], in
     target, source = gallery[inputs.target_identity], gallery[inputs.source_identity]
     diff = np.stack([f.pose_difference for f in per_frame]) if per_frame else np.zeros((0, 3))  # [N,3]
     bias = diff.mean(0) if len(diff) else np.full(3, np.nan)  # [3]
+    errors = np.array([metrics.pose_error(f.source_pose, f.swap_pose) for f in per_frame], np.float64)  # [N]
     return {
         "frames": len(per_frame),
         "identity": {
@@ -147,15 +148,13 @@ def _swap_scores(per_frame: list[FrameScore], gallery: dict[str, np.ndarray], in
             "retrieval_accuracy": metrics.retrieval_accuracy(d, gallery, inputs.target_identity),
             "gallery": sorted(gallery),
         },
-        "pose_error_deg": _mean([metrics.pose_error(f.source_pose, f.swap_pose) for f in per_frame]),
+        "pose_error_deg": _mean(list(errors)),
         # the error split: a constant offset per axis (face shape, typical pose) and what is left (tracking)
         "pose_bias_deg": {axis: float(b) for axis, b in zip(("yaw", "pitch", "roll"), bias, strict=True)},
         "pose_error_unbiased_deg": _mean(list(np.abs(diff - bias).mean(1))),
         "expression_error": _mean([f.expression_error for f in per_frame]),
         "pose_coverage": coverage.coverage_scores(
-            np.array([f.target_pose_distance for f in per_frame], np.float64),
-            np.array([metrics.pose_error(f.source_pose, f.swap_pose) for f in per_frame], np.float64),
-            inputs.coverage_radius_deg,
+            np.array([f.target_pose_distance for f in per_frame], np.float64), errors, inputs.coverage_radius_deg
         ),
     }
 
