@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from faceswap.losses import GAN_KINDS, GANLoss, ReconstructionLoss, dssim, r1_penalty
+from faceswap.training.module import SwapModule
 from faceswap.utils.errors import ConfigError
+from tests.conftest import compose_stage
 
 
 def _batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -67,3 +71,64 @@ def test_r1_penalty_is_gradient_norm() -> None:
     real = torch.rand(3, 3, 8, 8, requires_grad=True)
     logits = (real * 2.0).sum(dim=(1, 2, 3))  # d logits / d real = 2 everywhere
     assert float(r1_penalty(real, logits)) == pytest.approx(4.0 * 3 * 8 * 8, rel=1e-5)
+
+
+def _cycle_module(samples: int) -> SwapModule:
+    from faceswap.models import build_generator
+
+    tiny = {"enc_dims": 4, "latent_dims": 16, "inter_dims": 8, "dec_dims": 4, "mask_dims": 2}
+    generator = build_generator({"arch": "df", "resolution": 64, **tiny}, ["a", "b"])
+    return SwapModule(
+        generator, None, ReconstructionLoss(), GANLoss(), torch.optim.Adam, cycle_weight=1.0, cycle_samples=samples
+    )
+
+
+def _cycle_batch(n: int) -> dict[str, dict[str, torch.Tensor]]:
+    gen = torch.Generator().manual_seed(0)
+
+    def side() -> dict[str, torch.Tensor]:
+        rgb = torch.rand(n, 3, 64, 64, generator=gen)
+        return {"input": rgb, "target": rgb.clone(), "mask": torch.ones(n, 1, 64, 64)}
+
+    return {"a": side(), "b": side()}
+
+
+def test_cycle_loss_trains_both_decoders_through_the_swap_on_its_first_faces() -> None:
+    module = _cycle_module(samples=2)
+    batch = _cycle_batch(4)
+    batch["a"]["input"].requires_grad_(True)
+    loss = module.cycle_loss(batch)
+    loss.backward()
+    # side A's input reaches the loss only through its swap to B: that path carries gradient
+    assert batch["a"]["input"].grad[:2].abs().sum() > 0
+    assert batch["a"]["input"].grad[2:].abs().sum() == 0  # only the first `cycle_samples` faces take part
+    groups = module.generator.module_groups()
+    for name in ("encoder", "decoder_a", "decoder_b"):
+        grads = [p.grad for p in groups[name].parameters() if p.grad is not None]
+        assert grads and any(g.abs().sum() > 0 for g in grads), name
+    with torch.no_grad():
+        batch["b"]["target"][3] = 1.0
+        assert module.cycle_loss(batch).item() == pytest.approx(loss.item(), rel=1e-6)
+        batch["b"]["target"][1] = 1.0
+        assert module.cycle_loss(batch).item() != pytest.approx(loss.item(), rel=1e-6)
+
+
+def test_cycle_loss_is_only_a_term_when_weighted() -> None:
+    module = _cycle_module(samples=1)
+    batch = _cycle_batch(2)
+    for key in batch:
+        batch[key] |= {"eyes": torch.zeros(2, 1, 64, 64), "mouth": torch.zeros(2, 1, 64, 64)}
+    terms, _ = module.generator_losses(batch)
+    assert terms["loss_cycle"] > 0
+    module.cycle_weight = 0.0
+    assert "loss_cycle" not in module.generator_losses(batch)[0]
+
+
+def test_cycle_keys_reach_the_module_from_the_config(tmp_path: Path) -> None:
+    from faceswap.training.factory import build_generator_from_cfg, build_module
+
+    cfg = compose_stage("train", tmp_path, ["loss.cycle_weight=0.5", "loss.cycle_samples=3"])
+    module = build_module(cfg, cfg.train, build_generator_from_cfg(cfg, ["a", "b"]), [], {})
+    assert (module.cycle_weight, module.cycle_samples) == (0.5, 3)
+    default = compose_stage("train", tmp_path)
+    assert build_module(default, default.train, build_generator_from_cfg(default, ["a", "b"]), [], {}).cycle_weight == 0

@@ -84,6 +84,8 @@ def build_bare(module: Any, gen: Any, disc: Any) -> Any:
             disc.requires_grad_(False)
             terms["g_gan"] = weight * gan.generator(disc(torch.cat(fakes)))
             disc.requires_grad_(True)
+        if module.cycle_weight > 0:  # runs through module.generator (not a compiled `gen`)
+            terms["loss_cycle"] = module.cycle_weight * module.cycle_loss(batch)
         opt_g.zero_grad(set_to_none=True)
         sum(terms.values()).backward()
         torch.nn.utils.clip_grad_norm_(gen.parameters(), 1.0)

@@ -71,6 +71,8 @@ def build_module(
         r1_gamma=float(cfg.loss.r1_gamma),
         r1_every=int(cfg.loss.r1_every),
         channels_last=bool(cfg.trainer.channels_last),
+        cycle_weight=float(cfg.loss.get("cycle_weight", 0.0) or 0.0),
+        cycle_samples=int(cfg.loss.get("cycle_samples", 2) or 2),
         meta=meta,
     )
 

@@ -43,6 +43,8 @@ class SwapModule(pl.LightningModule):
         r1_gamma: float = 0.0,
         r1_every: int = 16,
         channels_last: bool = False,
+        cycle_weight: float = 0.0,
+        cycle_samples: int = 2,
         meta: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -53,6 +55,7 @@ class SwapModule(pl.LightningModule):
         self.ema_halflife_images, self.ema_rampup = ema_halflife_images, ema_rampup
         self.grad_clip, self.nan_max = grad_clip, nan_max
         self.r1_gamma, self.r1_every, self.channels_last = r1_gamma, max(1, r1_every), channels_last
+        self.cycle_weight, self.cycle_samples = cycle_weight, max(1, cycle_samples)
         self.meta = dict(meta or {})
         self.stage, self.stage_index, self.stage_start = StageSettings(), 0, 0
         self.samples_seen, self.skipped_steps = 0, 0
@@ -136,7 +139,25 @@ class SwapModule(pl.LightningModule):
         if self.stage.gan_weight > 0:
             logits = self.discriminator(torch.cat(fakes))  # [2N,1,h,w]
             terms["g_gan"] = self.stage.gan_weight * self.gan.generator(logits)
+        if self.cycle_weight > 0:
+            terms["loss_cycle"] = self.cycle_weight * self.cycle_loss(batch)
         return terms, fakes
+
+    def cycle_loss(self, batch: dict[str, Side]) -> torch.Tensor:
+        """A -> B -> A on a few faces a side: the swap must keep the pose and expression its source decoder needs.
+
+        The only training signal that ever sees a swap; the swap is pasted into the source crop under the
+        target mask, as the swap stage pastes it, before it goes back through the source's decoder.
+        """
+        total = torch.zeros((), device=batch["a"]["target"].device)
+        for slot, key in enumerate(("a", "b")):
+            side = {k: v[: self.cycle_samples] for k, v in batch[key].items()}
+            swap_rgb, _ = self.generator(side["input"], 1 - slot)  # [k,3,R,R]
+            pasted = swap_rgb * side["mask"] + side["target"] * (1 - side["mask"])
+            back_rgb, back_mask = self.generator(pasted, slot)  # [k,3,R,R], [k,1,R,R]
+            terms = self.reconstruction(back_rgb, back_mask, side["target"], side["mask"])
+            total = total + sum(v for k, v in terms.items() if k != "loss_mask")
+        return total
 
     def _guarded_step(self, optimizer: Any, loss: torch.Tensor, params: list[nn.Parameter], raw: bool) -> bool:
         """Backward, clip and step unless the loss or the gradients are NaN/inf; returns whether it stepped."""
