@@ -25,6 +25,8 @@ def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> N
     cfg = compose_stage(STAGE_OF.get(name, "train"), tmp_path, [f"experiment={name}"], tiny=False)
     plan = build_plan(plain(cfg.train), cfg.stages.order, plain(cfg.stages.plan), int(cfg.train.steps))
     assert sum(s.steps for s in plan) == cfg.train.steps
+    if name == "cpu_hour":  # docs/experiments.md: the GAN from step 1,000 of 5,000
+        assert [(s.steps, s.gan_weight > 0) for s in plan] == [(1000, False), (3000, True), (1000, True)]
     if name == "adapt_pair":
         ft = cfg.finetune
         ft_plan = build_plan(plain(cfg.train) | {"gan_weight": ft.gan_weight}, ft.order, plain(ft.plan), ft.steps)
