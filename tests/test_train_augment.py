@@ -87,3 +87,12 @@ def test_ema_half_life_ramps_up_with_images_seen() -> None:
     assert ema_beta(8, 500.0) == 0.5 ** (8 / 500)
     assert ema_beta(8, 500.0, images_seen=800, rampup=0.05) == 0.5 ** (8 / 40)  # capped at 5 % of 800
     assert ema_beta(8, 500.0, images_seen=10**6, rampup=0.05) == 0.5 ** (8 / 500)
+
+
+def test_ema_note_warns_only_when_the_ramp_up_caps_the_whole_run() -> None:
+    from faceswap.training.ema import ema_halflife_note
+
+    note = ema_halflife_note(8000.0, 0.05, run_images=40_000)  # cpu_hour's 5,000 steps of 8
+    assert note is not None and "never reached" in note and "2,000" in note and "train.ema_rampup" in note
+    assert ema_halflife_note(2000.0, 0.05, run_images=40_000) is None  # reached on the last step
+    assert ema_halflife_note(8000.0, 0.0, run_images=40_000) is None  # no ramp-up: the half-life applies

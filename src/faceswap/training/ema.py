@@ -35,3 +35,18 @@ def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
         p_ema.lerp_(p.detach(), 1.0 - beta)
     for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
         b_ema.copy_(b)
+
+
+def ema_halflife_note(halflife_images: float, rampup: float, run_images: int) -> str | None:
+    """A console warning when the ramp-up caps the half-life for the whole run, so the setting does nothing.
+
+    The cap is `rampup` x images seen, so it only reaches `halflife_images` after halflife / rampup images.
+    """
+    if rampup <= 0 or halflife_images <= 0 or halflife_images <= rampup * run_images:
+        return None
+    reached = rampup * run_images
+    return (
+        f"train.ema_halflife_images={halflife_images:g} is never reached: train.ema_rampup={rampup:g} caps the "
+        f"half-life at {rampup:.0%} of the images seen ({reached:,.0f} after this run's {run_images:,}); "
+        f"lower train.ema_rampup (0 = off) to use it"
+    )

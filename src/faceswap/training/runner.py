@@ -12,6 +12,7 @@ import torch
 
 from faceswap.data.datamodule import SwapDataModule
 from faceswap.training.callbacks import PeriodicCheckpoint, PreviewCallback, save_checkpoint
+from faceswap.training.ema import ema_halflife_note
 from faceswap.training.module import SwapModule
 from faceswap.training.settings import StageSettings, describe_plan
 from faceswap.utils.errors import FaceswapError
@@ -62,6 +63,9 @@ def run_stages(
     ckpt_dir, preview_dir = out_dir / "checkpoints", out_dir / "previews"
     done = checkpoint_step(resume_from) if resume_from else 0
     console.print("[bold]stages[/]" + "".join(f"\n  {i + 1}. {line}" for i, line in enumerate(describe_plan(plan))))
+    run_images = sum(stage.steps * stage.batch_size for stage in plan)
+    if note := ema_halflife_note(module.ema_halflife_images, module.ema_rampup, run_images):
+        console.print(f"[yellow]warning:[/] {note}")
     if resume_from:
         check_resumable(module, resume_from)
         console.print(f"resuming from {resume_from} at step {done}")
