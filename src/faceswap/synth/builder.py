@@ -137,38 +137,6 @@ def _write_frame(
             real, label=0, method="real", landmarks=lm_real, source_identity=tf.identity, published=tf.media, **common
         )
         counts["real"] = 1
-    counts.update(_write_fakes(tf, i, fakes, methods, writer, opts, (matrix, lm_src, common), landmarker, publisher))
-    if opts.sbi:
-        blended, mask = self_blend(real, lm_real, rng)
-        writer.add(
-            blended,
-            label=1,
-            method="sbi",
-            mask=mask,
-            landmarks=lm_real,
-            source_identity=tf.identity,
-            **common,
-            postprocess={"kind": "self-blended image"},
-        )
-        counts["sbi"] = 1
-    return counts
-
-
-def _write_fakes(
-    tf: TargetFrame,
-    i: int,
-    fakes: dict[str, list[Any]],
-    methods: list[Method],
-    writer: DatasetWriter,
-    opts: BuildOptions,
-    placement: tuple[np.ndarray, np.ndarray, dict[str, Any]],
-    landmarker: Landmarker | None,
-    publisher: Publisher | None,
-) -> dict[str, int]:
-    """One row per method that pasted a face, cropped with the real row's matrix so pairs line up."""
-    matrix, lm_src, common = placement
-    size = opts.crop_size
-    counts: dict[str, int] = {}
     for method in methods:
         fake = fakes[method.name][i]
         if fake is None or float(fake.mask.max()) < MIN_MASK:
@@ -186,4 +154,17 @@ def _write_fakes(
             **{**common, **method.record, "published": published},
         )
         counts[method.name] = 1
+    if opts.sbi:
+        blended, mask = self_blend(real, lm_real, rng)
+        writer.add(
+            blended,
+            label=1,
+            method="sbi",
+            mask=mask,
+            landmarks=lm_real,
+            source_identity=tf.identity,
+            **common,
+            postprocess={"kind": "self-blended image"},
+        )
+        counts["sbi"] = 1
     return counts
