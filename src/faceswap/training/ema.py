@@ -42,9 +42,9 @@ def ema_halflife_note(halflife_images: float, rampup: float, run_images: int) ->
 
     The cap is `rampup` x images seen, so it only reaches `halflife_images` after halflife / rampup images.
     """
-    if rampup <= 0 or halflife_images <= 0 or halflife_images <= rampup * run_images:
-        return None
     reached = rampup * run_images
+    if rampup <= 0 or halflife_images <= 0 or halflife_images <= reached:
+        return None
     return (
         f"train.ema_halflife_images={halflife_images:g} is never reached: train.ema_rampup={rampup:g} caps the "
         f"half-life at {rampup:.0%} of the images seen ({reached:,.0f} after this run's {run_images:,}); "
