@@ -48,5 +48,5 @@ def ema_halflife_note(halflife_images: float, rampup: float, run_images: int) ->
     return (
         f"train.ema_halflife_images={halflife_images:g} is never reached: train.ema_rampup={rampup:g} caps the "
         f"half-life at {rampup:.0%} of the images seen ({reached:,.0f} after this run's {run_images:,}); "
-        f"lower train.ema_rampup (0 = off) to use it"
+        f"raise train.ema_rampup to {halflife_images / run_images:.2g} or set it to 0 (off) to use it"
     )
