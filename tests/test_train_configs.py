@@ -12,7 +12,7 @@ import torch
 
 from faceswap.cli import config_dir
 from faceswap.training.factory import plain
-from faceswap.training.settings import build_plan
+from faceswap.training.settings import build_plan, describe_plan, lr_factor
 from tests.conftest import compose_stage
 from tests.train_faces import sample_faces
 
@@ -31,6 +31,18 @@ def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> N
         ft = cfg.finetune
         ft_plan = build_plan(plain(cfg.train) | {"gan_weight": ft.gan_weight}, ft.order, plain(ft.plan), ft.steps)
         assert ft_plan[0].frozen == ("encoder",) and ft_plan[0].gan_weight == 0 and ft_plan[1].gan_weight > 0
+
+
+def test_stage_learning_rate_ramps_chain_into_one_schedule(tmp_path: Path) -> None:
+    ramp = ["+stages.plan.warmup.lr_start_factor=0.1", "+stages.plan.main.lr_end_factor=0.5"]
+    ramp += ["+stages.plan.refine.lr_start_factor=0.5", "stages.plan.refine.lr_end_factor=0.1"]
+    cfg = compose_stage("train", tmp_path, ["experiment=cpu_hour", *ramp], tiny=False)
+    warmup, main, refine = build_plan(plain(cfg.train), cfg.stages.order, plain(cfg.stages.plan), 5000)
+    assert lr_factor(warmup, 0) == pytest.approx(0.1) and lr_factor(warmup, 500) == pytest.approx(0.55)
+    assert lr_factor(warmup, warmup.steps) == lr_factor(main, 0) == 1.0  # warm-up ends where main starts
+    assert lr_factor(main, main.steps) == lr_factor(refine, 0) == 0.5
+    assert lr_factor(refine, refine.steps + 10) == pytest.approx(0.1)  # past the end: held at the end factor
+    assert "lr_d 0.0002 x0.1 -> x1," in describe_plan([warmup])[0]
 
 
 @pytest.mark.parametrize("preset,steps", [("fast", 6), ("fdr", 3), ("overfit", 300)])

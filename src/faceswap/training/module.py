@@ -13,7 +13,7 @@ from faceswap.losses import GANLoss, ReconstructionLoss, r1_penalty
 from faceswap.models.generator import SwapGenerator
 from faceswap.training.ema import ema_beta, make_ema, update_ema
 from faceswap.training.rng import capture_rng, restore_rng
-from faceswap.training.settings import StageSettings
+from faceswap.training.settings import StageSettings, lr_factor
 from faceswap.utils.errors import ConfigError, FaceswapError
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
@@ -80,8 +80,7 @@ class SwapModule(pl.LightningModule):
         self.stage, self.stage_index, self.stage_start = stage, index, start_step
 
     def _lr_factor(self) -> float:
-        progress = min(1.0, max(0, self.global_step - self.stage_start + 1) / max(1, self.stage.steps))
-        return 1.0 + (self.stage.lr_end_factor - 1.0) * progress
+        return lr_factor(self.stage, self.global_step - self.stage_start + 1)
 
     def _set_lrs(self) -> None:
         factor = self._lr_factor()

@@ -18,7 +18,8 @@ class StageSettings:
     batch_size: int = 8
     lr_g: float = 5e-4
     lr_d: float = 2e-4
-    lr_end_factor: float = 1.0  # linear decay of both learning rates to this factor over the stage
+    lr_start_factor: float = 1.0  # both learning rates go linearly from this factor of lr_g/lr_d ...
+    lr_end_factor: float = 1.0  # ... to this one over the stage (a warm-up, a decay, or one leg of a longer ramp)
     gan_weight: float = 0.0
     random_warp: bool = True
     masked: bool = True
@@ -30,6 +31,7 @@ class StageSettings:
             "batch_size": self.batch_size >= 1,
             "lr_g": self.lr_g > 0,
             "lr_d": self.lr_d > 0,
+            "lr_start_factor": self.lr_start_factor >= 0,
             "lr_end_factor": self.lr_end_factor >= 0,
             "gan_weight": self.gan_weight >= 0,
         }
@@ -38,7 +40,7 @@ class StageSettings:
             values = ", ".join(f"{k}={getattr(self, k)}" for k in bad)
             raise ConfigError(
                 f"stage '{self.name}' has out-of-range {values}",
-                "steps and batch_size >= 1, learning rates > 0, gan_weight and lr_end_factor >= 0",
+                "steps and batch_size >= 1, learning rates > 0, gan_weight and the lr_*_factor knobs >= 0",
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +100,19 @@ def _coerce(key: str, value: Any) -> Any:
     return float(value)
 
 
+def lr_factor(stage: StageSettings, steps_done: int) -> float:
+    """The factor on lr_g/lr_d after `steps_done` steps of the stage: linear from start to end factor."""
+    progress = min(1.0, max(0, steps_done) / max(1, stage.steps))
+    return stage.lr_start_factor + (stage.lr_end_factor - stage.lr_start_factor) * progress
+
+
+def _lr_ramp(s: StageSettings) -> str:
+    if s.lr_start_factor == s.lr_end_factor == 1:
+        return ""
+    start = f" x{s.lr_start_factor:g}" if s.lr_start_factor != 1 else ""
+    return f"{start} -> x{s.lr_end_factor:g}"
+
+
 def describe_plan(stages: Sequence[StageSettings]) -> list[str]:
     """One line per stage for the console: name, steps and the knobs that matter."""
     lines = []
@@ -105,7 +120,7 @@ def describe_plan(stages: Sequence[StageSettings]) -> list[str]:
         frozen = f" frozen={','.join(s.frozen)}" if s.frozen else ""
         lines.append(
             f"{s.name}: {s.steps} steps, batch {s.batch_size}, lr_g {s.lr_g:g}, lr_d {s.lr_d:g}"
-            f"{f' -> x{s.lr_end_factor:g}' if s.lr_end_factor != 1 else ''}, gan_weight {s.gan_weight:g},"
+            f"{_lr_ramp(s)}, gan_weight {s.gan_weight:g},"
             f" warp {'on' if s.random_warp else 'off'}, masked {'on' if s.masked else 'off'}{frozen}"
         )
     return lines
