@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from faceswap.models import GENERATORS, PatchDiscriminator, build_generator
+from faceswap.models.blocks import ResidualBlock
 from faceswap.utils.errors import ConfigError
 
 
@@ -51,6 +52,22 @@ def test_separable_decoder_is_lighter_and_survives_an_export(arch: str) -> None:
     rebuilt.load_state_dict(sep.state_dict())
     x = torch.rand(2, 3, 64, 64)
     assert torch.equal(rebuilt(x, "b")[0], sep(x, "b")[0])
+
+
+@pytest.mark.parametrize("arch", ["df", "liae"])
+def test_deeper_decoder_keeps_shapes_and_the_one_block_layout(arch: str) -> None:
+    base = build_generator({"arch": arch, "resolution": 64, **TINY}, ["a", "b"])
+    deep = build_generator({"arch": arch, "resolution": 64, **TINY, "dec_blocks": 2}, ["a", "b"])
+    blocks = lambda g: sum(isinstance(m, ResidualBlock) for m in g.modules())  # noqa: E731
+    assert blocks(deep) == 2 * blocks(base) > 0
+    x = torch.rand(2, 3, 64, 64)
+    assert [t.shape for t in deep(x, "a")] == [t.shape for t in base(x, "a")]
+    # dec_blocks=1 is the layout generator.pt files from before the option load into (same state-dict keys)
+    decoder = "decoder_a" if arch == "df" else "decoder"
+    assert {f"{decoder}.rgb_path.1.conv1.weight", f"{decoder}.rgb_path.2.conv.weight"} <= set(base.state_dict())
+    assert build_generator(deep.config, ["a", "b"]).state_dict().keys() == deep.state_dict().keys()
+    with pytest.raises(ConfigError, match="dec_blocks=0 is below 1"):
+        build_generator({"arch": arch, "resolution": 64, **TINY, "dec_blocks": 0}, ["a", "b"])
 
 
 def test_targets_use_their_own_path() -> None:

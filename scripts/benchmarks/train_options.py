@@ -1,5 +1,6 @@
 """What a training step of `experiment=cpu_hour` costs under each speed option (issue #9's "quality per
-CPU-minute"): channels_last, torch.compile, depthwise-separable decoder convs, wider nets, 96 px, the cycle loss.
+CPU-minute"): channels_last, torch.compile, depthwise-separable decoder convs, wider and deeper
+decoders, 96 px, the cycle loss.
 
     python scripts/benchmark.py --only train_options     (or: python scripts/benchmarks/train_options.py)
 
@@ -27,6 +28,7 @@ VARIANTS: dict[str, tuple[int, list[str], bool]] = {  # name: (resolution, overr
     "torch_compile": (64, [], True),
     "separable_decoder": (64, ["model.generator.separable=true"], False),
     "dec_dims_24": (64, ["model.generator.dec_dims=24"], False),
+    "dec_blocks_2": (64, ["model.generator.dec_blocks=2"], False),
     "enc_dims_24": (64, ["model.generator.enc_dims=24"], False),
     "96px": (96, [], False),
     "cycle_loss_2": (64, ["loss.cycle_weight=0.5", "loss.cycle_samples=2"], False),

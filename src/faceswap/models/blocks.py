@@ -90,21 +90,25 @@ class Inter(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Three upscales with residual blocks to RGB, plus a lighter branch for the learned mask.
-    `separable` makes the RGB path's 3x3 convs depthwise-separable (docs/experiments.md).
+    """Three upscales, each followed by `blocks` residual blocks, to RGB, plus a lighter branch for the learned
+    mask. `separable` makes the RGB path's 3x3 convs depthwise-separable; `blocks` deepens it (docs/experiments.md).
 
     [N,in_ch,R/8,R/8] -> rgb [N,3,R,R], mask [N,1,R,R], both in [0,1].
     """
 
-    def __init__(self, in_ch: int, dims: int, mask_dims: int, separable: bool = False) -> None:
+    def __init__(self, in_ch: int, dims: int, mask_dims: int, separable: bool = False, blocks: int = 1) -> None:
         super().__init__()
+        if blocks < 1:
+            from faceswap.utils.errors import ConfigError
+
+            raise ConfigError(f"model.generator.dec_blocks={blocks} is below 1", "use at least one block per upscale")
         widths = [dims * 8, dims * 4, dims * 2]
-        blocks: list[nn.Module] = []
+        layers: list[nn.Module] = []
         prev = in_ch
         for width in widths:
-            blocks += [Upscale(prev, width, separable), ResidualBlock(width, separable)]
+            layers += [Upscale(prev, width, separable), *(ResidualBlock(width, separable) for _ in range(blocks))]
             prev = width
-        self.rgb_path = nn.Sequential(*blocks)
+        self.rgb_path = nn.Sequential(*layers)
         self.to_rgb = nn.Conv2d(prev, 3, 1)
         mask_widths = [mask_dims * 8, mask_dims * 4, mask_dims * 2]
         mblocks: list[nn.Module] = []

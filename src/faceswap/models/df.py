@@ -26,6 +26,7 @@ class DFGenerator(SwapGenerator):
         dec_dims: int = 32,
         mask_dims: int = 16,
         separable: bool = False,
+        dec_blocks: int = 1,
     ) -> None:
         super().__init__(
             check_resolution(resolution),
@@ -36,12 +37,13 @@ class DFGenerator(SwapGenerator):
             dec_dims=dec_dims,
             mask_dims=mask_dims,
             separable=separable,
+            dec_blocks=dec_blocks,
         )
         low = resolution // 16
         self.encoder = Encoder(enc_dims)
         self.inter = Inter(self.encoder.out_ch * low * low, latent_dims, low, inter_dims)
-        self.decoder_a = Decoder(inter_dims, dec_dims, mask_dims, separable)
-        self.decoder_b = Decoder(inter_dims, dec_dims, mask_dims, separable)
+        self.decoder_a = Decoder(inter_dims, dec_dims, mask_dims, separable, dec_blocks)
+        self.decoder_b = Decoder(inter_dims, dec_dims, mask_dims, separable, dec_blocks)
 
     def decode_slot(self, x: torch.Tensor, slot: int) -> tuple[torch.Tensor, torch.Tensor]:
         code = self.inter(self.encoder(x))  # [N,inter_dims,R/8,R/8]

@@ -29,6 +29,7 @@ class LIAEGenerator(SwapGenerator):
         dec_dims: int = 32,
         mask_dims: int = 16,
         separable: bool = False,
+        dec_blocks: int = 1,
     ) -> None:
         super().__init__(
             check_resolution(resolution),
@@ -39,13 +40,14 @@ class LIAEGenerator(SwapGenerator):
             dec_dims=dec_dims,
             mask_dims=mask_dims,
             separable=separable,
+            dec_blocks=dec_blocks,
         )
         low = resolution // 16
         self.encoder = Encoder(enc_dims)
         feats = self.encoder.out_ch * low * low
         self.inter_ab = Inter(feats, latent_dims, low, inter_dims)
         self.inter_b = Inter(feats, latent_dims, low, inter_dims)
-        self.decoder = Decoder(inter_dims * 2, dec_dims, mask_dims, separable)
+        self.decoder = Decoder(inter_dims * 2, dec_dims, mask_dims, separable, dec_blocks)
 
     def decode_slot(self, x: torch.Tensor, slot: int) -> tuple[torch.Tensor, torch.Tensor]:
         feats = self.encoder(x)  # [N,8e,R/16,R/16]
