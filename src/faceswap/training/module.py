@@ -79,11 +79,8 @@ class SwapModule(pl.LightningModule):
         self.reconstruction.masked = stage.masked
         self.stage, self.stage_index, self.stage_start = stage, index, start_step
 
-    def _lr_factor(self) -> float:
-        return lr_factor(self.stage, self.global_step - self.stage_start + 1)
-
     def _set_lrs(self) -> None:
-        factor = self._lr_factor()
+        factor = lr_factor(self.stage, self.global_step - self.stage_start + 1)
         opt_g, opt_d = self._optimizers()
         for group in opt_g.param_groups:
             group["lr"] = self.stage.lr_g * factor
