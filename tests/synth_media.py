@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 from faceswap.data.sample_clip import load_sample_photo, synthesize_clip
-from faceswap.face.detect import build_detector
-from faceswap.face.landmarks import build_landmarker
+from faceswap.face.detect import create_face_detector
+from faceswap.face.landmarks import create_landmarker
 from faceswap.media.video import VideoWriter
 from faceswap.models.generator import build_generator
 from faceswap.synth.targets import video_targets
@@ -30,7 +30,7 @@ PHOTOS = {"a": "astronaut", "b": "grace_hopper"}
 
 def write_run_inputs(run_dir: Path, frames: int = 12, size: int = 192) -> dict[str, Path]:
     """collect/<id>/clip.mp4, faces/<id>/manifest.jsonl (landmarks only) and finetune/generator.pt."""
-    detector, landmarker = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detector, landmarker = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     for seed, (ident, photo) in enumerate(PHOTOS.items()):
         clip = run_dir / "collect" / ident / "clip.mp4"
         clip.parent.mkdir(parents=True, exist_ok=True)

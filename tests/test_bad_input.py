@@ -1,6 +1,6 @@
 """Bad-input matrix: every stage that reads media meets broken files with one line, or a counted skip.
 
-Each case runs the stage the way the CLI does (`faceswap.cli.run_stage`), which turns a FaceswapError
+Each case runs the stage the way the CLI does (`faceswap.cli.run_command`), which turns a FaceswapError
 into `error: ...` on one line and exit code 2. No case may print a traceback or leave a partial output.
 """
 
@@ -14,7 +14,7 @@ import av
 import numpy as np
 import pytest
 
-from faceswap.cli import run_stage
+from faceswap.cli import run_command
 from faceswap.data.sample_clip import frame_photo, load_sample_photo
 from faceswap.training.export import generator_meta, save_generator
 from faceswap.training.factory import build_generator_from_cfg
@@ -72,7 +72,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _expect_one_line_error(stage: str, cfg, capsys: pytest.CaptureFixture[str], *words: str) -> str:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as exit_info:
-        run_stage(stage, cfg)
+        run_command(stage, cfg)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err and "Traceback" not in err, err
@@ -137,7 +137,7 @@ def test_variable_frame_rate_and_unicode_path(tmp_path: Path, checkpoint: Path) 
         for packet in stream.encode():
             box.mux(packet)
     cfg = compose_stage("swap", tmp_path, [f"swap.input='{path}'", f"swap.checkpoint='{checkpoint}'"])
-    run_stage("swap", cfg)
+    run_command("swap", cfg)
     from faceswap.media.video import probe
 
     out = next(Path(cfg.paths.swap_dir).glob("*.mp4"))
@@ -151,7 +151,7 @@ def test_tiny_and_huge_images_are_a_counted_skip_or_a_face(tmp_path: Path, compo
     import cv2
     from PIL import Image
 
-    from faceswap.stages import collect, preprocess
+    from faceswap.commands import collect, preprocess
 
     folders = {k: tmp_path / k for k in ("a", "b")}
     for folder in folders.values():

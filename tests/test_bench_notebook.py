@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from faceswap.stages.bench import run as run_bench
+from faceswap.commands.bench import run as run_bench
 from faceswap.synth.toy import build_toy_dataset
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "detector_benchmark.ipynb"

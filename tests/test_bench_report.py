@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from faceswap.bench.report import render_markdown
-from faceswap.stages.bench import run as run_bench
+from faceswap.commands.bench import run as run_bench
 from faceswap.synth.toy import build_toy_dataset
 from faceswap.utils.errors import FaceswapError
 

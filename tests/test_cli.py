@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap.cli import STAGES, config_dir
+from faceswap.cli import COMMANDS, config_dir
 
 
 def faceswap(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -19,7 +19,7 @@ def faceswap(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
 def test_help_lists_every_stage() -> None:
     out = faceswap("--help")
     assert out.returncode == 0
-    for stage in STAGES:
+    for stage in COMMANDS:
         assert f"  {stage} " in out.stdout
 
 
@@ -31,7 +31,7 @@ def test_unknown_stage_is_one_line_error() -> None:
 
 
 def test_every_stage_has_a_primary_config() -> None:
-    for stage in STAGES:
+    for stage in COMMANDS:
         assert (config_dir() / f"{stage}.yaml").is_file(), stage
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from faceswap.data.sources import collect_identity, identity_folders
 from faceswap.media.video import VideoWriter
-from faceswap.stages import collect
+from faceswap.commands import collect
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import read_jsonl
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from faceswap.data.sample_clip import load_sample_photo
-from faceswap.face.detect import DETECTORS, FaceBox, build_detector
+from faceswap.face.detect import FACE_DETECTORS, FaceBox, create_face_detector
 from faceswap.face.dlib_models import model_path
 from faceswap.face.identity import descriptor_distance, face_descriptor
-from faceswap.face.landmarks import MIRROR_68, build_landmarker
+from faceswap.face.landmarks import MIRROR_68, create_landmarker
 from faceswap.face.pose import head_pose
 from faceswap.utils.errors import ConfigError
 
@@ -20,7 +20,7 @@ def photos() -> dict[str, np.ndarray]:
 
 
 def test_hog_and_dlib68_find_one_face_in_each_photo(photos: dict[str, np.ndarray]) -> None:
-    detect, landmarks = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detect, landmarks = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     for image in photos.values():
         boxes = detect(image)
         assert len(boxes) == 1 and 60 < boxes[0].size < 300
@@ -32,21 +32,21 @@ def test_hog_and_dlib68_find_one_face_in_each_photo(photos: dict[str, np.ndarray
 
 
 def test_no_face_in_a_blank_or_noise_image() -> None:
-    detect = build_detector("dlib_hog")
+    detect = create_face_detector("dlib_hog")
     assert detect(np.zeros((200, 200, 3), np.uint8)) == []
     assert detect(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)) == []
 
 
 def test_max_size_downscale_keeps_boxes_in_frame_pixels(photos: dict[str, np.ndarray]) -> None:
     image = photos["grace_hopper"]
-    full = build_detector("dlib_hog", max_size=0)(image)[0]
-    small = build_detector("dlib_hog", max_size=300)(image)[0]
+    full = create_face_detector("dlib_hog", max_size=0)(image)[0]
+    small = create_face_detector("dlib_hog", max_size=300)(image)[0]
     assert small.iou(full) > 0.6
 
 
 def test_pose_frontal_and_mirrored(photos: dict[str, np.ndarray]) -> None:
     image = photos["astronaut"]
-    detect, landmarks = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detect, landmarks = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     lm = landmarks(image, detect(image)[0])
     yaw, _pitch, roll = head_pose(lm, image.shape[:2])
     assert abs(yaw) < 15 and abs(roll) < 15
@@ -57,7 +57,7 @@ def test_pose_frontal_and_mirrored(photos: dict[str, np.ndarray]) -> None:
 
 
 def test_identity_descriptor_separates_the_two_people(photos: dict[str, np.ndarray]) -> None:
-    detect, landmarks = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detect, landmarks = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     desc = {}
     for name, image in photos.items():
         desc[name] = face_descriptor(image, landmarks(image, detect(image)[0]))
@@ -69,20 +69,20 @@ def test_identity_descriptor_separates_the_two_people(photos: dict[str, np.ndarr
 
 
 def test_registry_errors_and_shipped_models() -> None:
-    assert {"dlib_hog", "dlib_cnn"} <= set(DETECTORS.names())
+    assert {"dlib_hog", "dlib_cnn"} <= set(FACE_DETECTORS.names())
     assert model_path("shape_predictor_68").stat().st_size > 1_000_000
     with pytest.raises(ConfigError, match="choose one of"):
-        build_detector("nope")
+        create_face_detector("nope")
     with pytest.raises(ConfigError):
-        build_detector("dlib_hog", upsample=-1)
+        create_face_detector("dlib_hog", upsample=-1)
     with pytest.raises(ConfigError, match="bad option"):
-        build_detector("dlib_hog", colour="red")
+        create_face_detector("dlib_hog", colour="red")
 
 
 def test_dlib_cnn_finds_the_face(photos: dict[str, np.ndarray]) -> None:
     image = photos["grace_hopper"]
-    boxes = build_detector("dlib_cnn", max_size=320)(image)
-    hog = build_detector("dlib_hog")(image)[0]
+    boxes = create_face_detector("dlib_cnn", max_size=320)(image)
+    hog = create_face_detector("dlib_hog")(image)[0]
     assert len(boxes) == 1 and boxes[0].iou(hog) > 0.4
 
 
@@ -90,9 +90,9 @@ def test_refined_landmarks_depend_less_on_the_box(photos: dict[str, np.ndarray])
     from faceswap.face.refine import RefinedLandmarker
 
     image = photos["grace_hopper"]
-    plain = build_landmarker("dlib68")
+    plain = create_landmarker("dlib68")
     refined = RefinedLandmarker(plain)
-    box = build_detector("dlib_hog")(image)[0]
+    box = create_face_detector("dlib_hog")(image)[0]
     shift = 0.1 * box.width
     moved = FaceBox(box.x0 + shift, box.y0 + shift, box.x1 + shift, box.y1 + shift)
     iod = np.linalg.norm(plain(image, box)[36:42].mean(0) - plain(image, box)[42:48].mean(0))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from faceswap.data.sample_clip import load_sample_photo, synthesize_clip
-from faceswap.face.detect import build_detector
+from faceswap.face.detect import create_face_detector
 from faceswap.face.fa_backend import find_weights
-from faceswap.face.landmarks import build_landmarker
+from faceswap.face.landmarks import create_landmarker
 from faceswap.face.smoothing import OneEuroFilter, landmark_jitter
 from faceswap.face.track import FaceTracker
 from faceswap.utils.errors import FaceswapError
@@ -21,7 +21,7 @@ def clip() -> list[np.ndarray]:
 
 class CountingDetector:
     def __init__(self) -> None:
-        self.inner, self.calls = build_detector("dlib_hog"), 0
+        self.inner, self.calls = create_face_detector("dlib_hog"), 0
 
     def __call__(self, image: np.ndarray):
         self.calls += 1
@@ -29,10 +29,10 @@ class CountingDetector:
 
 
 def test_tracker_detects_every_k_frames_and_matches_per_frame_detection(clip) -> None:
-    landmarker = build_landmarker("dlib68")
+    landmarker = create_landmarker("dlib68")
     counting = CountingDetector()
     tracker = FaceTracker(counting, landmarker, detect_every=5)
-    reference = FaceTracker(build_detector("dlib_hog"), landmarker, detect_every=1)
+    reference = FaceTracker(create_face_detector("dlib_hog"), landmarker, detect_every=1)
     errors = []
     for frame in clip:
         tracked, exact = tracker.update(frame), reference.update(frame)
@@ -45,7 +45,7 @@ def test_tracker_detects_every_k_frames_and_matches_per_frame_detection(clip) ->
 
 
 def test_tracker_redetects_after_the_face_leaves(clip) -> None:
-    tracker = FaceTracker(build_detector("dlib_hog"), build_landmarker("dlib68"), detect_every=10)
+    tracker = FaceTracker(create_face_detector("dlib_hog"), create_landmarker("dlib68"), detect_every=10)
     assert len(tracker.update(clip[0])) == 1
     blank = np.zeros_like(clip[0])
     assert tracker.update(blank) == []  # between detections: the face's patch no longer matches -> re-detect
@@ -76,8 +76,8 @@ def test_fan2d_runs_with_random_weights(clip) -> None:
     """The real networks and our wrappers, untrained (the weights cannot be downloaded here)."""
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    fan = build_landmarker("fan2d", random_weights=True)
-    box = build_detector("dlib_hog")(clip[0])[0]
+    fan = create_landmarker("fan2d", random_weights=True)
+    box = create_face_detector("dlib_hog")(clip[0])[0]
     points = fan(clip[0], box)
     assert points.shape == (68, 2) and np.isfinite(points).all()
     assert (points[:, 0] > box.x0 - box.width).all() and (points[:, 0] < box.x1 + box.width).all()
@@ -103,11 +103,11 @@ def test_blazeface_runs_with_random_weights(clip, tmp_path) -> None:
     torch.save(BlazeFace().state_dict(), tmp_path / "blazeface.pth")
     np.save(tmp_path / "anchors.npy", _ssd_anchors_128())
     assert len(_ssd_anchors_128()) == 896
-    detector = build_detector(
+    detector = create_face_detector(
         "blazeface", weights=str(tmp_path / "blazeface.pth"), anchors=str(tmp_path / "anchors.npy"), threshold=0.6
     )
     boxes = detector(clip[0])
     assert isinstance(boxes, list) and len(boxes) >= 1  # seeded noise scores some anchors above 0.6
     assert all(np.isfinite([b.x0, b.y0, b.x1, b.y1, b.score]).all() for b in boxes)
-    with pytest.raises(FaceswapError, match="detect=dlib_hog"):
-        build_detector("blazeface", weights=str(tmp_path / "missing.pth"))
+    with pytest.raises(FaceswapError, match="face_detector=dlib_hog"):
+        create_face_detector("blazeface", weights=str(tmp_path / "missing.pth"))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import torch
 
-from faceswap.stages import finetune, train
+from faceswap.commands import finetune, train
 from faceswap.training.adapt import module_policies
 from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, FaceswapError

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from faceswap.stages.bench import run as run_bench
-from faceswap.stages.generate import run as run_generate
+from faceswap.commands.bench import run as run_bench
+from faceswap.commands.generate import run as run_generate
 from faceswap.synth.index import read_index
 from faceswap.synth.splits import check_no_leakage
 from faceswap.utils.errors import FaceswapError

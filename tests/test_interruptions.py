@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap.stages import collect, preprocess
+from faceswap.commands import collect, preprocess
 from faceswap.training.export import generator_meta, save_generator
 from faceswap.training.factory import build_generator_from_cfg
 from tests.conftest import TINY, compose_stage
@@ -81,9 +81,9 @@ def test_swap_never_leaves_a_truncated_video_under_its_final_name(tmp_path: Path
     finals = [p for p in swap_dir.glob("*.mp4") if not p.name.startswith(".")]
     assert finals == [], f"a video was left under its final name: {finals}"
     source = probe(tmp_path / "runs" / "sample" / "collect" / "a" / "clip.mp4")
-    from faceswap.cli import run_stage
+    from faceswap.cli import run_command
 
-    run_stage("swap", compose_stage("swap", tmp_path, [f"swap.checkpoint={ckpt}"]))
+    run_command("swap", compose_stage("swap", tmp_path, [f"swap.checkpoint={ckpt}"]))
     (out,) = [p for p in swap_dir.glob("*.mp4") if not p.name.startswith(".")]
     assert probe(out).frames == source.frames
 
@@ -100,7 +100,7 @@ def test_training_resumes_from_last_checkpoint_after_kill(tmp_path: Path) -> Non
     assert killed, "training finished before it could be interrupted"
     step_at_kill = torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"]
     assert step_at_kill > 0
-    from faceswap.stages import train
+    from faceswap.commands import train
 
     train.run(compose_stage("train", tmp_path, overrides))
     final = torch.load(ckpt, map_location="cpu", weights_only=True)
@@ -120,7 +120,7 @@ def test_generate_never_leaves_a_half_written_index(tmp_path: Path) -> None:
     index = synth / "index.json"
     if index.exists():
         json.loads(index.read_text())  # complete JSON or nothing
-    from faceswap.stages import generate
+    from faceswap.commands import generate
 
     generate.run(compose_stage("generate", tmp_path, overrides))
     data = json.loads(index.read_text())

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from faceswap.stages import pipeline
+from faceswap.commands import pipeline
 from tests.conftest import compose_stage
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

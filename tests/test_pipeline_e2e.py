@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from faceswap.stages import pipeline
+from faceswap.commands import pipeline
 from tests.conftest import compose_stage
 
 NETWORK_ATTEMPTS: list[str] = []

@@ -8,7 +8,7 @@ import pytest
 
 from faceswap.data.sample_clip import load_sample_photo
 from faceswap.face.align import template_points, transform_points
-from faceswap.face.detect import FaceBox, build_detector
+from faceswap.face.detect import FaceBox, create_face_detector
 from faceswap.face.extract import FaceCandidate, FaceExtractor, IdentityMatcher
 from faceswap.face.filters import (
     DuplicateFilter,
@@ -20,14 +20,14 @@ from faceswap.face.filters import (
     landmarks_plausible,
 )
 from faceswap.face.identity import face_descriptor
-from faceswap.face.landmarks import build_landmarker
+from faceswap.face.landmarks import create_landmarker
 
 
 @pytest.fixture(scope="module")
 def astronaut() -> tuple[np.ndarray, FaceCandidate]:
     image = load_sample_photo("astronaut")
-    box = build_detector("dlib_hog")(image)[0]
-    return image, FaceCandidate(box, build_landmarker("dlib68")(image, box))
+    box = create_face_detector("dlib_hog")(image)[0]
+    return image, FaceCandidate(box, create_landmarker("dlib68")(image, box))
 
 
 def test_real_face_passes_every_default_filter(astronaut) -> None:
@@ -98,7 +98,7 @@ def test_identity_picks_the_right_person_among_several() -> None:
     astro, grace = load_sample_photo("astronaut"), load_sample_photo("grace_hopper")
     grace = cv2.resize(grace, (int(grace.shape[1] * 512 / grace.shape[0]), 512))
     frame = np.ascontiguousarray(np.concatenate([grace, astro], axis=1))  # two people side by side
-    detect, landmarks = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detect, landmarks = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     cands = [FaceCandidate(b, landmarks(frame, b)) for b in detect(frame)]
     assert len(cands) == 2
     ref_box = detect(astro)[0]

@@ -44,16 +44,16 @@ def test_bad_shard_value_is_one_line(tmp_path: Path) -> None:
 
 
 def test_face_alignment_without_weights_names_the_offline_default(compose_cfg, tmp_path: Path, monkeypatch) -> None:
-    from faceswap.face.detect import build_detector
-    from faceswap.face.landmarks import build_landmarker
-    from faceswap.stages.preprocess import build_backend
+    from faceswap.face.detect import create_face_detector
+    from faceswap.face.landmarks import create_landmarker
+    from faceswap.commands.preprocess import build_backend
     from faceswap.utils.errors import FaceswapError
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))  # no cached weights, whatever the machine
-    cfg = compose_cfg("preprocess", ["landmarks=fan2d", "detect=sfd"])
+    cfg = compose_cfg("preprocess", ["landmarks=fan2d", "face_detector=sfd"])
     for section, build, default in (
-        (cfg.landmarks, build_landmarker, "landmarks=dlib68"),
-        (cfg.detect, build_detector, "detect=dlib_hog"),
+        (cfg.landmarks, create_landmarker, "landmarks=dlib68"),
+        (cfg.face_detector, create_face_detector, "face_detector=dlib_hog"),
     ):
         with pytest.raises(FaceswapError) as err:
             build_backend(section, build)

@@ -11,7 +11,7 @@ import pytest
 from faceswap.data.faceset import read_faceset, write_manifest
 from faceswap.data.facesort import UNSORTED, most_varied
 from faceswap.media.image import write_image
-from faceswap.stages import sort
+from faceswap.commands import sort
 from faceswap.utils.errors import ConfigError
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 from faceswap.data.faceset import read_faceset
 from faceswap.data.preprocess_job import in_shard, parse_shard
 from faceswap.data.sample_clip import sample_photo_path
-from faceswap.stages import collect, preprocess
+from faceswap.commands import collect, preprocess
 from faceswap.utils.errors import FaceswapError
 
 
@@ -88,8 +88,8 @@ def test_sharded_runs_merge_into_one_face_set(compose_cfg, photo_folders) -> Non
 @pytest.mark.slow
 def test_worker_pool_gives_the_same_faces_in_order(tmp_path: Path) -> None:
     from faceswap.data.image_pool import detect_images
-    from faceswap.face.detect import build_detector
-    from faceswap.face.landmarks import build_landmarker
+    from faceswap.face.detect import create_face_detector
+    from faceswap.face.landmarks import create_landmarker
 
     paths = []
     for i in range(2):
@@ -99,7 +99,7 @@ def test_worker_pool_gives_the_same_faces_in_order(tmp_path: Path) -> None:
             paths.append(dst)
     (tmp_path / "bad.png").write_bytes(b"nope")
     paths.append(tmp_path / "bad.png")
-    detector, landmarker = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detector, landmarker = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     specs = ({"name": "dlib_hog"}, {"name": "dlib68"})
     serial = list(detect_images(paths, detector, landmarker, workers=1))
     pooled = list(detect_images(paths, detector, landmarker, workers=2, specs=specs))

@@ -12,14 +12,14 @@ import av
 import numpy as np
 import pytest
 
-from faceswap.cli import run_stage
+from faceswap.cli import run_command
 from faceswap.data import preprocess_job, video_pool
 from faceswap.data.faceset import read_faceset
 from faceswap.data.preprocess_job import JobSettings, run_job
-from faceswap.face.detect import build_detector
+from faceswap.face.detect import create_face_detector
 from faceswap.face.extract import FaceExtractor
-from faceswap.face.landmarks import build_landmarker
-from faceswap.stages import collect, preprocess
+from faceswap.face.landmarks import create_landmarker
+from faceswap.commands import collect, preprocess
 from faceswap.utils.errors import FaceswapError
 from tests.conftest import compose_stage
 
@@ -130,7 +130,7 @@ def test_damaged_video_with_two_workers_is_a_counted_skip(
     assert [r["frame_index"] for r in two_rows] == [r["frame_index"] for r in one_rows]
     clip.write_bytes(b"garbage, not a video")
     cfg = compose_stage("preprocess", collected, [*ONLY_A, "preprocess.workers=2", "preprocess.force=true"])
-    run_stage("preprocess", cfg)
+    run_command("preprocess", cfg)
     summary = json.loads((Path(cfg.paths.faces_dir) / "a" / "summary.json").read_text())
     assert summary["faces"] == 0 and summary["dropped"] == {"unreadable": summary["frames"]}
     assert "Traceback" not in capsys.readouterr().err
@@ -147,7 +147,7 @@ def test_a_worker_that_cannot_start_is_one_line(collected: Path) -> None:
         workers=2,
         backend_specs=({"name": "no_such_detector"}, {"name": "dlib68"}),
     )
-    detector, landmarker = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detector, landmarker = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     with pytest.raises(FaceswapError, match="no_such_detector") as info:
         run_job(settings, detector, landmarker, FaceExtractor())
     assert "\n" not in str(info.value)

@@ -130,7 +130,7 @@ def test_verify_reports_none_labelled_and_tampered(tmp_path: Path, keys) -> None
 
 
 def test_verify_stage(compose_cfg, tmp_path: Path, keys, capsys) -> None:
-    from faceswap.stages.verify import run
+    from faceswap.commands.verify import run
 
     out = tmp_path / "o.png"
     Image.fromarray(_photo()).save(out)

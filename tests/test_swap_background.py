@@ -47,8 +47,8 @@ def test_sink_consumes_in_order_and_reraises() -> None:
 
 
 def test_failed_video_swap_leaves_no_output(tmp_path: Path, monkeypatch) -> None:
-    from faceswap.face.detect import build_detector
-    from faceswap.face.landmarks import build_landmarker
+    from faceswap.face.detect import create_face_detector
+    from faceswap.face.landmarks import create_landmarker
     from faceswap.face.track import FaceTracker
     from faceswap.swap.engine import SwapEngine
     from faceswap.swap.media import swap_video
@@ -64,7 +64,7 @@ def test_failed_video_swap_leaves_no_output(tmp_path: Path, monkeypatch) -> None
         raise RuntimeError("generator crashed")
 
     monkeypatch.setattr(engine, "swap_frames", fail)
-    tracker = FaceTracker(build_detector("dlib_hog"), build_landmarker("dlib68"))
+    tracker = FaceTracker(create_face_detector("dlib_hog"), create_landmarker("dlib68"))
     with pytest.raises(RuntimeError, match="crashed"):
         swap_video(engine, tracker, FaceSelector("all"), clip, tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()

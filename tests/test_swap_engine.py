@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 
 from faceswap.data.sample_clip import load_sample_photo, synthesize_clip
-from faceswap.face.detect import build_detector
-from faceswap.face.landmarks import build_landmarker
+from faceswap.face.detect import create_face_detector
+from faceswap.face.landmarks import create_landmarker
 from faceswap.face.track import FaceTracker
 from faceswap.media.audio import has_audio
 from faceswap.media.video import probe, read_video
@@ -22,8 +22,8 @@ from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.provenance.c2pa_manifest import DIGITAL_SOURCE_TYPE
 from faceswap.provenance.label import sidecar_path
 from faceswap.provenance.verify import verify_file
-from faceswap.stages.swap import direction_target
-from faceswap.stages.swap import run as run_swap
+from faceswap.commands.swap import direction_target
+from faceswap.commands.swap import run as run_swap
 from faceswap.swap.engine import SwapEngine
 from faceswap.swap.paste import paste_face
 from faceswap.swap.select import FaceSelector
@@ -143,7 +143,7 @@ def _engine(mask: str = "learned", blend: str = "alpha", color: str = "none") ->
 
 
 def _tracked(frames: list[np.ndarray]):
-    tracker = FaceTracker(build_detector("dlib_hog"), build_landmarker("dlib68"), detect_every=1)
+    tracker = FaceTracker(create_face_detector("dlib_hog"), create_landmarker("dlib68"), detect_every=1)
     return [tracker.update(f) for f in frames]
 
 

@@ -80,7 +80,7 @@ def test_ffpp_layout_without_split_files_splits_by_pair(tmp_path: Path) -> None:
 
 
 def test_generate_stage_imports_ffpp(compose_cfg, tmp_path: Path) -> None:
-    from faceswap.stages.generate import run as run_generate
+    from faceswap.commands.generate import run as run_generate
 
     for i in range(2):
         _clip(tmp_path / f"ff/original_sequences/youtube/c40/videos/{i:03d}.mp4", i)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from faceswap.stages import train
+from faceswap.commands import train
 from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, FaceswapError
 from tests.conftest import compose_stage
@@ -158,7 +158,7 @@ def test_config_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(FaceswapError, match="another model"):
         run_train(tmp_path / "resume", "stages=nogan", "train.steps=2", "model.generator.dec_dims=6")
     with pytest.raises(ConfigError, match=r"not in stages\.plan"):
-        run_train(tmp_path, "stages.order=[warmup,typo]")
+        run_train(tmp_path, "phases.order=[warmup,typo]")
 
 
 def test_two_runs_with_the_same_seed_give_the_same_loss_curve(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> None:
     cfg = compose_stage(STAGE_OF.get(name, "train"), tmp_path, [f"experiment={name}"], tiny=False)
-    plan = build_plan(plain(cfg.train), cfg.stages.order, plain(cfg.stages.plan), int(cfg.train.steps))
+    plan = build_plan(plain(cfg.train), cfg.phases.order, plain(cfg.phases.plan), int(cfg.train.steps))
     assert sum(s.steps for s in plan) == cfg.train.steps
     if name == "cpu_hour":  # docs/experiments.md: the GAN from step 1,000 of 5,000
         assert [(s.steps, s.gan_weight > 0) for s in plan] == [(1000, False), (3000, True), (1000, True)]
@@ -34,10 +34,10 @@ def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> N
 
 
 def test_stage_learning_rate_ramps_chain_into_one_schedule(tmp_path: Path) -> None:
-    ramp = ["+stages.plan.warmup.lr_start_factor=0.1", "+stages.plan.main.lr_end_factor=0.5"]
-    ramp += ["+stages.plan.refine.lr_start_factor=0.5", "stages.plan.refine.lr_end_factor=0.1"]
+    ramp = ["+phases.plan.warmup.lr_start_factor=0.1", "+phases.plan.main.lr_end_factor=0.5"]
+    ramp += ["+phases.plan.refine.lr_start_factor=0.5", "phases.plan.refine.lr_end_factor=0.1"]
     cfg = compose_stage("train", tmp_path, ["experiment=cpu_hour", *ramp], tiny=False)
-    warmup, main, refine = build_plan(plain(cfg.train), cfg.stages.order, plain(cfg.stages.plan), 5000)
+    warmup, main, refine = build_plan(plain(cfg.train), cfg.phases.order, plain(cfg.phases.plan), 5000)
     assert lr_factor(warmup, 0) == pytest.approx(0.1) and lr_factor(warmup, 500) == pytest.approx(0.55)
     assert lr_factor(warmup, warmup.steps) == lr_factor(main, 0) == 1.0  # warm-up ends where main starts
     assert lr_factor(main, main.steps) == lr_factor(refine, 0) == 0.5
@@ -48,7 +48,7 @@ def test_stage_learning_rate_ramps_chain_into_one_schedule(tmp_path: Path) -> No
 @pytest.mark.parametrize("preset,steps", [("fast", 6), ("fdr", 3), ("overfit", 300)])
 def test_debug_presets(preset: str, steps: int, tmp_path: Path) -> None:
     cfg = compose_stage("train", tmp_path, [f"debug={preset}"], tiny=False)
-    plan = build_plan(plain(cfg.train), cfg.stages.order, plain(cfg.stages.plan), int(cfg.train.steps))
+    plan = build_plan(plain(cfg.train), cfg.phases.order, plain(cfg.phases.plan), int(cfg.train.steps))
     assert sum(s.steps for s in plan) == steps
     if preset == "overfit":
         assert not cfg.augment.random_warp and cfg.train.max_faces == 4 and all(s.gan_weight == 0 for s in plan)
@@ -80,7 +80,7 @@ def test_joblib_sweep_over_gan_weight(tmp_path: Path) -> None:
 
 
 def test_cpu_experiments_swap_and_evaluate_both_directions(tmp_path: Path) -> None:
-    from faceswap.stages.pipeline import reverse_config
+    from faceswap.commands.pipeline import reverse_config
 
     overrides = ["experiment=cpu_quick", "data.identities.a.path=/v/p1.mp4", "data.identities.b.path=/v/p2.mp4"]
     cfg = compose_stage("pipeline", tmp_path, overrides, tiny=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from faceswap.stages import train
+from faceswap.commands import train
 from tests.conftest import compose_stage
 from tests.train_faces import sample_faces
 

@@ -26,12 +26,12 @@ def sample_photo(name: str) -> np.ndarray:
 
 @functools.cache
 def _photo_landmarks(name: str) -> np.ndarray:
-    from faceswap.face.detect import build_detector
-    from faceswap.face.landmarks import build_landmarker
+    from faceswap.face.detect import create_face_detector
+    from faceswap.face.landmarks import create_landmarker
 
     image = sample_photo(name)
-    box = build_detector("dlib_hog")(image)[0]
-    return build_landmarker("dlib68")(image, box)
+    box = create_face_detector("dlib_hog")(image)[0]
+    return create_landmarker("dlib68")(image, box)
 
 
 def write_faceset(faces_dir: Path, identity: str, photo: str, count: int, size: int = 96, seed: int = 0) -> Path:

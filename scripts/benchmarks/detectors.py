@@ -26,7 +26,7 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     from hydra.core.global_hydra import GlobalHydra
 
     from faceswap.cli import config_dir
-    from faceswap.stages import bench
+    from faceswap.commands import bench
     from faceswap.synth.toy import build_toy_dataset
 
     n_videos, frames = (8, 12) if quick else (34, 20)

@@ -33,7 +33,7 @@ def make_clip(folder: Path, frames: int, size: int = 512) -> Path:
 
 
 def default_smoothing() -> dict[str, float]:
-    """The One-Euro settings of configs/step/preprocess.yaml, so the benchmark measures the defaults."""
+    """The One-Euro settings of configs/command/preprocess.yaml, so the benchmark measures the defaults."""
     from omegaconf import OmegaConf
 
     from faceswap.cli import config_dir
@@ -51,12 +51,12 @@ def _cpu_seconds() -> float:
 def time_default_path(
     video: Path, work: Path, max_frames: int | None, detect_every: int = 5, workers: int = 1
 ) -> dict[str, Any]:
-    """The preprocess job exactly as `faceswap preprocess` runs it (defaults of configs/step/preprocess.yaml)."""
+    """The preprocess job exactly as `faceswap preprocess` runs it (defaults of configs/command/preprocess.yaml)."""
     from faceswap.data.preprocess_job import JobSettings, run_job
     from faceswap.data.sources import video_rows
-    from faceswap.face.detect import build_detector
+    from faceswap.face.detect import create_face_detector
     from faceswap.face.extract import FaceExtractor
-    from faceswap.face.landmarks import build_landmarker
+    from faceswap.face.landmarks import create_landmarker
     from faceswap.utils.io import write_jsonl
 
     collect_dir = work / f"w{workers}" / "collect" / "x"
@@ -64,7 +64,7 @@ def time_default_path(
     write_jsonl(
         collect_dir / "manifest.jsonl", video_rows("x", video.resolve(), str(video.resolve()), max_frames=max_frames)
     )
-    detector, landmarker = build_detector("dlib_hog"), build_landmarker("dlib68")
+    detector, landmarker = create_face_detector("dlib_hog"), create_landmarker("dlib68")
     settings = JobSettings(
         identity="x",
         collect_dir=collect_dir,

@@ -67,7 +67,7 @@ def _generator(root: Path, resolution: int, device: str) -> Path:
 
 
 def measure(clip: Path, ckpt: Path, root: Path, device: str, extra: list[str] = ()) -> dict[str, Any]:
-    from faceswap.stages.swap import run as run_swap
+    from faceswap.commands.swap import run as run_swap
 
     cfg = _compose(
         root,

@@ -1,4 +1,4 @@
-"""`faceswap <stage> [hydra overrides]`: one console script, a thin Hydra entry per stage."""
+"""`faceswap <command> [hydra overrides]`: one console script, a thin Hydra entry per command."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# stage name -> (module under faceswap.stages, one-line description)
-STAGES: dict[str, tuple[str, str]] = {
+# command name -> (module under faceswap.commands, one-line description)
+COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("collect", "gather frames of two identities (videos, folders, identity trees, webcam, sample)"),
     "preprocess": ("preprocess", "detect, 68-point landmarks, align, mask and filter faces into a face set"),
     "sort": ("sort", "order or subsample a face set by blur, pose, histogram or identity distance"),
-    "train": ("train", "train the swap generator/discriminator through the configured stages"),
-    "finetune": ("finetune", "continue or adapt a trained checkpoint with new stages or a new pair"),
+    "train": ("train", "train the swap generator/discriminator through the configured phases"),
+    "finetune": ("finetune", "continue or adapt a trained checkpoint with new phases or a new pair"),
     "swap": ("swap", "swap faces in an image, a folder or a video and post-process the result"),
     "generate": ("generate", "write a labelled real/fake dataset for detector research"),
     "bench": ("bench", "benchmark deepfake detectors: AUC/EER, cross-method, robustness"),
@@ -24,7 +24,7 @@ STAGES: dict[str, tuple[str, str]] = {
 }
 
 
-# Stages that take bare arguments: `faceswap verify FILE` means `faceswap verify file=FILE`.
+# Commands that take bare arguments: `faceswap verify FILE` means `faceswap verify file=FILE`.
 POSITIONAL: dict[str, str] = {"verify": "file"}
 
 
@@ -41,9 +41,9 @@ def config_dir() -> Path:
 
 
 def print_help() -> None:
-    print("usage: faceswap <stage> [hydra overrides]   (faceswap <stage> --help for a stage's options)\n")
-    print("stages:")
-    for name, (_, desc) in STAGES.items():
+    print("usage: faceswap <command> [hydra overrides]   (faceswap <command> --help for a command's options)\n")
+    print("commands:")
+    for name, (_, desc) in COMMANDS.items():
         print(f"  {name:<11} {desc}")
     print("\nexamples:")
     print("  faceswap pipeline")
@@ -51,15 +51,15 @@ def print_help() -> None:
     print("  faceswap pipeline experiment=sample_quick")
 
 
-def run_stage(stage: str, cfg: Any) -> Any:
-    """Run one stage on a composed config; user mistakes become one-line errors."""
+def run_command(command: str, cfg: Any) -> Any:
+    """Run one command on a composed config; user mistakes become one-line errors."""
     from faceswap.utils.config_check import RULES, check_config
     from faceswap.utils.errors import FaceswapError
     from faceswap.utils.logging import console_error
 
     try:
         check_config(cfg, RULES)
-        module = importlib.import_module(f"faceswap.stages.{STAGES[stage][0]}")
+        module = importlib.import_module(f"faceswap.commands.{COMMANDS[command][0]}")
         return module.run(cfg)
     except FaceswapError as exc:
         console_error(str(exc))
@@ -69,9 +69,9 @@ def run_stage(stage: str, cfg: Any) -> Any:
         sys.exit(130)
 
 
-def positional_to_overrides(stage: str, args: list[str]) -> list[str]:
-    """Turn bare arguments of stages in POSITIONAL into quoted Hydra overrides (paths may hold spaces)."""
-    key = POSITIONAL.get(stage)
+def positional_to_overrides(command: str, args: list[str]) -> list[str]:
+    """Turn bare arguments of commands in POSITIONAL into quoted Hydra overrides (paths may hold spaces)."""
+    key = POSITIONAL.get(command)
     if key is None:
         return args
     value_flags = {
@@ -99,18 +99,18 @@ def positional_to_overrides(stage: str, args: list[str]) -> list[str]:
     return out
 
 
-def precheck_overrides(stage: str, overrides: list[str]) -> None:
+def precheck_overrides(command: str, overrides: list[str]) -> None:
     """Compose once before Hydra runs so a bad key or value becomes one line, not Hydra's multi-line report."""
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     try:
-        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3", job_name=stage):
-            compose(config_name=stage, overrides=overrides, return_hydra_config=True)
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3", job_name=command):
+            compose(config_name=command, overrides=overrides, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = f"check the key with `faceswap {stage} --cfg job`; use +key=value to add a new key"
+        hint = f"check the key with `faceswap {command} --cfg job`; use +key=value to add a new key"
         print(f"error: {first} — {hint}", file=sys.stderr)
         sys.exit(2)
 
@@ -120,26 +120,26 @@ def main(argv: list[str] | None = None) -> Any:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print_help()
         return 0
-    stage, overrides = argv[0], argv[1:]
-    if stage not in STAGES and os.environ.get("LOCAL_RANK") and os.environ.get("FACESWAP_STAGE") in STAGES:
-        # a DDP worker that Lightning relaunched with our overrides but without the stage name
-        stage, overrides = os.environ["FACESWAP_STAGE"], argv
-    os.environ["FACESWAP_STAGE"] = stage
-    if stage not in STAGES:
-        print(f"error: unknown stage '{stage}' — choose one of: {', '.join(STAGES)}", file=sys.stderr)
+    command, overrides = argv[0], argv[1:]
+    if command not in COMMANDS and os.environ.get("LOCAL_RANK") and os.environ.get("FACESWAP_COMMAND") in COMMANDS:
+        # a DDP worker that Lightning relaunched with our overrides but without the command name
+        command, overrides = os.environ["FACESWAP_COMMAND"], argv
+    os.environ["FACESWAP_COMMAND"] = command
+    if command not in COMMANDS:
+        print(f"error: unknown command '{command}' — choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
         sys.exit(2)
-    overrides = positional_to_overrides(stage, overrides)
+    overrides = positional_to_overrides(command, overrides)
 
     if not any(o.startswith("-") for o in overrides):
-        precheck_overrides(stage, overrides)
+        precheck_overrides(command, overrides)
 
     import hydra
 
-    @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=stage)
+    @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name=command)
     def _entry(cfg: Any) -> Any:
-        return run_stage(stage, cfg)
+        return run_command(command, cfg)
 
-    sys.argv = [f"faceswap {stage}", *overrides]
+    sys.argv = [f"faceswap {command}", *overrides]
     return _entry()
 
 

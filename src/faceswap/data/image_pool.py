@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from faceswap.face.detect import Detector, FaceBox, build_detector
-from faceswap.face.landmarks import Landmarker, build_landmarker
+from faceswap.face.detect import FaceDetector, FaceBox, create_face_detector
+from faceswap.face.landmarks import Landmarker, create_landmarker
 from faceswap.face.refine import RefinedLandmarker
 from faceswap.media.image import read_image
 from faceswap.utils.errors import FaceswapError
@@ -22,7 +22,7 @@ Found = tuple[np.ndarray | None, list[tuple[FaceBox, np.ndarray]]]  # (image or 
 _WORKER: dict[str, Any] = {}
 
 
-def detect_image(path: Path, detector: Detector, landmarker: Landmarker) -> Found:
+def detect_image(path: Path, detector: FaceDetector, landmarker: Landmarker) -> Found:
     try:
         image = read_image(path)
     except FaceswapError:
@@ -30,16 +30,16 @@ def detect_image(path: Path, detector: Detector, landmarker: Landmarker) -> Foun
     return image, [(box, landmarker(image, box)) for box in detector(image)]
 
 
-def build_backends(detect_spec: dict[str, Any], landmarks_spec: dict[str, Any]) -> tuple[Detector, Landmarker]:
+def build_backends(detect_spec: dict[str, Any], landmarks_spec: dict[str, Any]) -> tuple[FaceDetector, Landmarker]:
     """Rebuild the detector and landmarker inside a worker process from their plain specs (dlib objects do not
     pickle); single-threaded OpenCV, since the workers already use the cores."""
     import cv2
 
     cv2.setNumThreads(1)
     detect_spec, landmarks_spec = dict(detect_spec), dict(landmarks_spec)
-    detector = build_detector(detect_spec.pop("name"), **detect_spec)
+    detector = create_face_detector(detect_spec.pop("name"), **detect_spec)
     refine_size = landmarks_spec.pop("refine_size", None)
-    landmarker = build_landmarker(landmarks_spec.pop("name"), **landmarks_spec)
+    landmarker = create_landmarker(landmarks_spec.pop("name"), **landmarks_spec)
     return detector, RefinedLandmarker(landmarker, refine_size) if refine_size else landmarker
 
 
@@ -53,7 +53,7 @@ def _work(path: Path) -> Found:
 
 def detect_images(
     paths: Sequence[Path],
-    detector: Detector,
+    detector: FaceDetector,
     landmarker: Landmarker,
     workers: int = 1,
     specs: tuple[dict[str, Any], dict[str, Any]] | None = None,

@@ -22,7 +22,7 @@ import numpy as np
 from faceswap.data.faceset import FaceJournal, write_manifest, write_summary
 from faceswap.data.image_pool import detect_images
 from faceswap.data.video_pool import LocalTracks, VideoPool
-from faceswap.face.detect import Detector
+from faceswap.face.detect import FaceDetector
 from faceswap.face.extract import ExtractedFace, FaceCandidate, FaceExtractor
 from faceswap.face.landmarks import Landmarker
 from faceswap.face.smoothing import landmark_jitter
@@ -169,7 +169,7 @@ def _video_frames(path: Path, rows: list[dict[str, Any]]) -> Iterator[tuple[dict
 
 def run_job(
     settings: JobSettings,
-    detector: Detector,
+    detector: FaceDetector,
     landmarker: Landmarker,
     extractor: FaceExtractor,
     on_frame: Callable[[], None] | None = None,
@@ -209,7 +209,7 @@ def _run_video(
     path: Path,
     rows: list[dict[str, Any]],
     s: JobSettings,
-    backends: tuple[Detector, Landmarker, FaceExtractor],
+    backends: tuple[FaceDetector, Landmarker, FaceExtractor],
     pool: VideoPool,
     writer: FaceWriter,
     jitter: dict[str, list[float]],
@@ -247,7 +247,7 @@ def _run_video(
 def _run_images(
     rows: list[dict[str, Any]],
     settings: JobSettings,
-    detector: Detector,
+    detector: FaceDetector,
     landmarker: Landmarker,
     extractor: FaceExtractor,
     writer: FaceWriter,

@@ -85,9 +85,9 @@ def _homography(
 def frame_photo(photo: np.ndarray, size: int, face_fraction: float = 0.42) -> tuple[np.ndarray, tuple[float, float]]:
     """Crop/resize the photo so the face (found by dlib HOG; the centre if none) spans `face_fraction` of a
     square `size` frame. Returns the framed image [size,size,3] and the face centre in it."""
-    from faceswap.face.detect import build_detector
+    from faceswap.face.detect import create_face_detector
 
-    boxes = build_detector("dlib_hog", upsample=1)(photo)
+    boxes = create_face_detector("dlib_hog", upsample=1)(photo)
     h, w = photo.shape[:2]
     if boxes:
         (fx, fy), fsize = boxes[0].center, boxes[0].size

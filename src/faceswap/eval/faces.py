@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from faceswap.data.faceset import read_faceset
-from faceswap.face.detect import build_detector
+from faceswap.face.detect import create_face_detector
 from faceswap.face.identity import face_descriptor
-from faceswap.face.landmarks import build_landmarker
+from faceswap.face.landmarks import create_landmarker
 from faceswap.face.pose import head_pose
 from faceswap.media.image import read_image
 
@@ -26,8 +26,8 @@ class FaceMeter:
     """Detect the largest face and measure it; the offline dlib backends by default."""
 
     def __init__(self, detector: str = "dlib_hog", landmarker: str = "dlib68") -> None:
-        self.detect = build_detector(detector)
-        self.landmarks = build_landmarker(landmarker)
+        self.detect = create_face_detector(detector)
+        self.landmarks = create_landmarker(landmarker)
 
     def measure(self, image: np.ndarray) -> FaceMeasure | None:
         boxes = self.detect(image)

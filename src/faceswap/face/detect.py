@@ -1,6 +1,6 @@
-"""Face detectors behind one interface: `build_detector(name, **kw)(image_rgb) -> list[FaceBox]`.
+"""Face detectors behind one interface: `create_face_detector(name, **kw)(image_rgb) -> list[FaceBox]`.
 
-Backends register in `DETECTORS`; `dlib_hog` (offline, fast on CPU) is the default. face-alignment's
+Backends register in `FACE_DETECTORS`; `dlib_hog` (offline, fast on CPU) is the default. face-alignment's
 detectors (`sfd`, `blazeface`) live in `faceswap.face.fa_backend` and register on import.
 """
 
@@ -69,7 +69,7 @@ class FaceBox:
         )
 
 
-class Detector:
+class FaceDetector:
     """Base: subclasses implement `_detect(image_rgb)` at the image's own scale."""
 
     #: longest side the detector sees; bigger frames are downscaled first (0 = never)
@@ -90,11 +90,11 @@ class Detector:
         raise NotImplementedError
 
 
-DETECTORS: Registry[type[Detector]] = Registry("face detector")
+FACE_DETECTORS: Registry[type[FaceDetector]] = Registry("face detector")
 
 
-@DETECTORS.register("dlib_hog")
-class DlibHogDetector(Detector):
+@FACE_DETECTORS.register("dlib_hog")
+class DlibHogDetector(FaceDetector):
     """dlib's HOG + linear SVM frontal detector: ~15 ms on a 512 px frame, finds faces >= ~80 px (x2 per upsample)."""
 
     def __init__(self, upsample: int = 0, threshold: float = 0.0, max_size: int = 640) -> None:
@@ -110,8 +110,8 @@ class DlibHogDetector(Detector):
         return [FaceBox(r.left(), r.top(), r.right(), r.bottom(), float(s)) for r, s in zip(rects, scores, strict=True)]
 
 
-@DETECTORS.register("dlib_cnn")
-class DlibCnnDetector(Detector):
+@FACE_DETECTORS.register("dlib_cnn")
+class DlibCnnDetector(FaceDetector):
     """dlib's MMOD CNN detector (shipped in face-recognition-models): more pose-robust, ~10x slower than HOG."""
 
     def __init__(self, upsample: int = 0, threshold: float = 0.0, max_size: int = 640) -> None:
@@ -141,12 +141,12 @@ class DlibCnnDetector(Detector):
         return boxes
 
 
-def build_detector(name: str = "dlib_hog", **kwargs: Any) -> Detector:
+def create_face_detector(name: str = "dlib_hog", **kwargs: Any) -> FaceDetector:
     """Build a registered detector by name; `name` may also come from a config's `name:` key."""
-    if name in ("sfd", "blazeface", "blazeface_back", "dlib_fa") and name not in DETECTORS:
+    if name in ("sfd", "blazeface", "blazeface_back", "dlib_fa") and name not in FACE_DETECTORS:
         import faceswap.face.fa_backend  # noqa: F401  (registers face-alignment backends)
-    cls = DETECTORS.get(name)
+    cls = FACE_DETECTORS.get(name)
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        raise ConfigError(f"bad option for detector '{name}': {exc}", "see configs/detect/ for its options") from exc
+        raise ConfigError(f"bad option for detector '{name}': {exc}", "see configs/face_detector/ for its options") from exc

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from faceswap.face.detect import DETECTORS, Detector, FaceBox
+from faceswap.face.detect import FACE_DETECTORS, FaceDetector, FaceBox
 from faceswap.face.landmarks import LANDMARKERS, Landmarker
 from faceswap.utils.errors import FaceswapError
 
@@ -25,7 +25,7 @@ WEIGHT_FILES: dict[str, str] = {
     "blazeface": "blazeface.pth",
     "blazeface_anchors": "anchors.npy",
 }
-OFFLINE_DEFAULT = {"sfd": "detect=dlib_hog", "blazeface": "detect=dlib_hog", "fan2d": "landmarks=dlib68"}
+OFFLINE_DEFAULT = {"sfd": "face_detector=dlib_hog", "blazeface": "face_detector=dlib_hog", "fan2d": "landmarks=dlib68"}
 
 
 def hub_dir() -> Path:
@@ -63,8 +63,8 @@ def _load_state(path: Path) -> dict[str, Any]:
     return state.get("state_dict", state) if isinstance(state, dict) else state
 
 
-@DETECTORS.register("sfd")
-class SfdDetector(Detector):
+@FACE_DETECTORS.register("sfd")
+class SfdDetector(FaceDetector):
     """S3FD (single-shot scale-invariant detector) as used by face-alignment; robust, ~0.3-1 s a frame on CPU."""
 
     def __init__(
@@ -102,8 +102,8 @@ class SfdDetector(Detector):
         return [FaceBox(*map(float, b[:4]), score=float(b[4])) for b in found if b[4] > self.threshold]
 
 
-@DETECTORS.register("blazeface")
-class BlazeFaceDetector(Detector):
+@FACE_DETECTORS.register("blazeface")
+class BlazeFaceDetector(FaceDetector):
     """MediaPipe BlazeFace (front model) through face-alignment: very fast, best on near, frontal faces."""
 
     def __init__(

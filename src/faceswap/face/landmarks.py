@@ -1,4 +1,4 @@
-"""68-point landmarkers (iBUG order) behind one interface: `build_landmarker(name)(image_rgb, box) -> [68,2]`.
+"""68-point landmarkers (iBUG order) behind one interface: `create_landmarker(name)(image_rgb, box) -> [68,2]`.
 
 `dlib68` (offline, ~1 ms a face) is the default; face-alignment's `fan2d` registers from `fa_backend`.
 """
@@ -97,7 +97,7 @@ class Dlib68Landmarker(Landmarker):
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)  # [68,2]
 
 
-def build_landmarker(name: str = "dlib68", **kwargs: Any) -> Landmarker:
+def create_landmarker(name: str = "dlib68", **kwargs: Any) -> Landmarker:
     if name == "fan2d" and name not in LANDMARKERS:
         import faceswap.face.fa_backend  # noqa: F401  (registers face-alignment backends)
     cls = LANDMARKERS.get(name)

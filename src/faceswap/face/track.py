@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from faceswap.face.detect import Detector, FaceBox
+from faceswap.face.detect import FaceDetector, FaceBox
 from faceswap.face.landmarks import Landmarker
 from faceswap.face.smoothing import OneEuroFilter, interocular
 
@@ -37,7 +37,7 @@ class FaceTracker:
 
     def __init__(
         self,
-        detector: Detector,
+        detector: FaceDetector,
         landmarker: Landmarker,
         detect_every: int = 5,
         smoothing: dict | bool | None = None,

@@ -17,7 +17,7 @@ from scipy.spatial import Delaunay
 
 from faceswap.face.align import transform_points, umeyama
 from faceswap.face.detect import FaceBox
-from faceswap.face.landmarks import build_landmarker
+from faceswap.face.landmarks import create_landmarker
 from faceswap.postprocess.sharpen import sharpen
 from faceswap.utils.errors import ConfigError
 
@@ -28,7 +28,7 @@ _LANDMARK_SIDE = 192  # the crop is up-sampled to this side for the landmarker: 
 
 @lru_cache(maxsize=1)
 def _landmarker():
-    return build_landmarker("dlib68")
+    return create_landmarker("dlib68")
 
 
 def crop_landmarks(crop: np.ndarray, hint: np.ndarray, sharpen_amount: float = 0.0) -> np.ndarray:

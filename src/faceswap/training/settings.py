@@ -11,7 +11,7 @@ from faceswap.utils.errors import ConfigError
 
 @dataclass(frozen=True)
 class StageSettings:
-    """What one stage may change. Defaults come from the step config (`train.*`), overrides from `stages.plan`."""
+    """What one stage may change. Defaults come from the step config (`train.*`), overrides from `phases.plan`."""
 
     name: str = "train"
     steps: int = 100
@@ -66,7 +66,7 @@ def build_plan(
     assigned, cum_fraction = 0, 0.0
     for i, name in enumerate(order):
         if name not in plan:
-            raise ConfigError(f"stage '{name}' is in stages.order but not in stages.plan", f"define stages.plan.{name}")
+            raise ConfigError(f"stage '{name}' is in phases.order but not in phases.plan", f"define phases.plan.{name}")
         spec = dict(plan[name] or {})
         unknown = set(spec) - KNOBS - {"steps", "fraction"}
         if unknown:
@@ -86,7 +86,7 @@ def build_plan(
         overrides = {k: _coerce(k, v) for k, v in spec.items()}
         stages.append(replace(base, name=str(name), steps=steps, **overrides))
     if not stages:
-        raise ConfigError("the stage plan is empty", "list at least one stage in stages.order")
+        raise ConfigError("the stage plan is empty", "list at least one stage in phases.order")
     return stages
 
 

@@ -106,7 +106,7 @@ def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[Targ
         gens = [faceset_targets(g.faces_dir, g.collect_dir, i, int(g.every), max_frames) for i in identities]
         return (tf for gen in gens for tf in gen), len(sources)
     if g.targets == "video":
-        detector, landmarker = instantiate(cfg.detect), instantiate(cfg.landmarks)
+        detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
         videos = {i: list((g.videos or {}).get(i) or [Path(g.collect_dir) / i / "clip.mp4"]) for i in identities}
         gens = [
             video_targets(v, i, detector, landmarker, int(g.every), max_frames) for i, vs in videos.items() for v in vs
@@ -131,7 +131,7 @@ def kept_records(out_dir: Path, crop_size: int, crop_scale: float, replaced: set
 
 
 def largest_face_landmarks(cfg: DictConfig) -> Callable[[np.ndarray], np.ndarray | None]:
-    detector, landmarker = instantiate(cfg.detect), instantiate(cfg.landmarks)
+    detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
 
     def find(frame: np.ndarray) -> np.ndarray | None:
         boxes = detector(frame)

@@ -10,8 +10,8 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from faceswap.face.detect import build_detector
-from faceswap.face.landmarks import build_landmarker
+from faceswap.face.detect import create_face_detector
+from faceswap.face.landmarks import create_landmarker
 from faceswap.face.track import FaceTracker
 from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.provenance.label import label_output
@@ -87,7 +87,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     s = cfg.swap
     timer = PhaseTimer()
     engine, meta, tag = build_engine(cfg, timer)
-    detector, landmarker = _backend(cfg.detect, build_detector), _backend(cfg.landmarks, build_landmarker)
+    detector, landmarker = _backend(cfg.face_detector, create_face_detector), _backend(cfg.landmarks, create_landmarker)
     smoothing = OmegaConf.to_container(s.smoothing) if s.smoothing else None
     refs = reference_descriptors(list(s.reference or []), detector, landmarker) if s.faces == "reference" else []
     selector = FaceSelector(s.faces, refs, s.reference_threshold)
@@ -138,7 +138,7 @@ def _summarise(report: SwapReport, timer: PhaseTimer, labelled: int, tag: str, w
     if not swapped:
         for out in report.outputs:  # a failed run leaves no output behind
             Path(out.output).unlink(missing_ok=True)
-        raise NoFaceError("no face was found in any input frame", "check the input, or try detect=dlib_cnn")
+        raise NoFaceError("no face was found in any input frame", "check the input, or try face_detector=dlib_cnn")
     timing = timer.report(frames, wall)
     rows: dict[str, object] = {
         "output": swapped[0].output if len(swapped) == 1 else Path(swapped[0].output).parent,

@@ -18,12 +18,12 @@ from omegaconf import DictConfig, OmegaConf
 from faceswap.data.faceset import read_faceset, read_summary
 from faceswap.data.preprocess_job import JobSettings, parse_shard, run_job
 from faceswap.data.shards import merge_shards, shard_dir
-from faceswap.face.detect import Detector, build_detector
+from faceswap.face.detect import FaceDetector, create_face_detector
 from faceswap.face.extract import FaceExtractor, IdentityMatcher
 from faceswap.face.filters import FaceFilters
-from faceswap.face.landmarks import Landmarker, build_landmarker
+from faceswap.face.landmarks import Landmarker, create_landmarker
 from faceswap.face.refine import RefinedLandmarker
-from faceswap.stages.collect import selected_identities
+from faceswap.commands.collect import selected_identities
 from faceswap.utils.errors import ConfigError, FaceswapError, NoFaceError
 from faceswap.utils.hashing import config_hash, file_sha256
 from faceswap.utils.logging import console, print_summary, progress_bar
@@ -37,7 +37,7 @@ def build_backend(section: DictConfig, build: Any) -> Any:
     opts = OmegaConf.to_container(section, resolve=True)
     assert isinstance(opts, dict)
     target = opts.pop("_target_", None)
-    if target is not None and not str(target).endswith((".build_detector", ".build_landmarker")):
+    if target is not None and not str(target).endswith((".create_face_detector", ".create_landmarker")):
         return instantiate(section)
     if "name" not in opts:
         raise ConfigError("detect/landmarks config has no 'name'", "set e.g. detect.name=dlib_hog")
@@ -59,7 +59,7 @@ def landmarks_spec(cfg: DictConfig) -> dict[str, Any]:
     return spec
 
 
-def reference_descriptors(photos: list[str], detector: Detector, landmarker: Landmarker) -> list[np.ndarray]:
+def reference_descriptors(photos: list[str], detector: FaceDetector, landmarker: Landmarker) -> list[np.ndarray]:
     """Descriptor of the largest face in each reference photo (a path or a sample photo name)."""
     from faceswap.data.sample_clip import sample_photo_path
     from faceswap.face.identity import face_descriptor
@@ -84,13 +84,13 @@ def stage_hash(cfg: DictConfig) -> str:
     return config_hash(
         {
             "preprocess": opts,
-            "detect": OmegaConf.to_container(cfg.detect, resolve=True),
+            "detect": OmegaConf.to_container(cfg.face_detector, resolve=True),
             "landmarks": OmegaConf.to_container(cfg.landmarks, resolve=True),
         }
     )
 
 
-def make_extractor(cfg: DictConfig, identity: str, detector: Detector, landmarker: Landmarker) -> FaceExtractor:
+def make_extractor(cfg: DictConfig, identity: str, detector: FaceDetector, landmarker: Landmarker) -> FaceExtractor:
     p = cfg.preprocess
     filters = FaceFilters(**OmegaConf.to_container(p.filters, resolve=True))
     refs = list((p.identity.references or {}).get(identity, []) or [])
@@ -115,8 +115,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         return _merge(identities, faces_dir)
     shard = parse_shard(p.get("shard"))
     start = time.perf_counter()
-    detector = build_backend(cfg.detect, build_detector)
-    landmarker = build_backend(cfg.landmarks, build_landmarker)
+    detector = build_backend(cfg.face_detector, create_face_detector)
+    landmarker = build_backend(cfg.landmarks, create_landmarker)
     if cfg.preprocess.refine:
         landmarker = RefinedLandmarker(landmarker, int(cfg.preprocess.get("refine_size", 256)))
     chash = stage_hash(cfg)
@@ -124,7 +124,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     for identity in identities:
         results[identity] = _one(cfg, identity, collect_dir / identity, faces_dir, shard, chash, detector, landmarker)
     if cfg.get("sort") is not None and cfg.sort.get("by") and shard is None:
-        from faceswap.stages.sort import sort_identities
+        from faceswap.commands.sort import sort_identities
 
         for identity, count in sort_identities(cfg, identities).items():
             results[identity]["faces_after_sort"] = count
@@ -138,7 +138,7 @@ def _one(
     faces_dir: Path,
     shard: tuple[int, int] | None,
     chash: str,
-    detector: Detector,
+    detector: FaceDetector,
     landmarker: Landmarker,
 ) -> dict[str, Any]:
     p = cfg.preprocess
@@ -162,7 +162,7 @@ def _one(
         png_compression=int(p.png_compression),
         shard=shard,
         workers=int(p.get("workers", 1)),
-        backend_specs=(backend_spec(cfg.detect), landmarks_spec(cfg)),
+        backend_specs=(backend_spec(cfg.face_detector), landmarks_spec(cfg)),
         extra={"face_type": str(p.face_type), "size": int(p.size), "padding": float(p.padding)},
     )
     extractor = make_extractor(cfg, identity, detector, landmarker)

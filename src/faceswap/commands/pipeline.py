@@ -54,7 +54,7 @@ def reverse_config(cfg: DictConfig) -> DictConfig:
 
 def run_step(name: str, cfg: DictConfig) -> tuple[Any, float]:
     """Run one stage module exactly as `faceswap <name>` would, returning its result and seconds."""
-    module = importlib.import_module(f"faceswap.stages.{REVERSE_STEPS.get(name, name)}")
+    module = importlib.import_module(f"faceswap.commands.{REVERSE_STEPS.get(name, name)}")
     console.rule(f"[bold]{name}")
     start = time.perf_counter()
     result = module.run(reverse_config(cfg) if name in REVERSE_STEPS else cfg)

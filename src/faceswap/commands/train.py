@@ -23,7 +23,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     out_dir = ensure_writable_dir(cfg.train.out_dir)
     pretrain = list(cfg.train.get("pretrain_identities") or [])
     pair = list(cfg.data.pair)
-    plan = build_plan(factory.plain(cfg.train), cfg.stages.order, factory.plain(cfg.stages.plan), int(cfg.train.steps))
+    plan = build_plan(factory.plain(cfg.train), cfg.phases.order, factory.plain(cfg.phases.plan), int(cfg.train.steps))
     datamodule = factory.build_datamodule(cfg, pair, pretrain)
     generator = factory.build_generator_from_cfg(cfg, pair)
     meta = factory.faceset_meta(cfg.data.faces_dir, pretrain[:1] or pair, generator, cfg)

@@ -1,1 +1,0 @@
-"""faceswap.stages."""
