@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceswap.media.video import probe, read_video
 from faceswap.commands import collect
+from faceswap.media.video import probe, read_video
 from faceswap.utils.io import read_jsonl
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from faceswap.commands import collect
 from faceswap.data.sources import collect_identity, identity_folders
 from faceswap.media.video import VideoWriter
-from faceswap.commands import collect
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import read_jsonl
 

@@ -44,9 +44,9 @@ def test_bad_shard_value_is_one_line(tmp_path: Path) -> None:
 
 
 def test_face_alignment_without_weights_names_the_offline_default(compose_cfg, tmp_path: Path, monkeypatch) -> None:
+    from faceswap.commands.preprocess import build_backend
     from faceswap.face.detect import create_face_detector
     from faceswap.face.landmarks import create_landmarker
-    from faceswap.commands.preprocess import build_backend
     from faceswap.utils.errors import FaceswapError
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty-torch-home"))  # no cached weights, whatever the machine

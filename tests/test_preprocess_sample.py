@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceswap.commands import collect, preprocess
 from faceswap.data import preprocess_job
 from faceswap.data.faceset import JOURNAL, faceset_arrays, read_faceset
 from faceswap.face.align import invert_matrix, transform_points
 from faceswap.media.image import read_image, read_mask
-from faceswap.commands import collect, preprocess
 from tests.conftest import compose_stage
 
 

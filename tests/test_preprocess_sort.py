@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceswap.commands import sort
 from faceswap.data.faceset import read_faceset, write_manifest
 from faceswap.data.facesort import UNSORTED, most_varied
 from faceswap.media.image import write_image
-from faceswap.commands import sort
 from faceswap.utils.errors import ConfigError
 
 

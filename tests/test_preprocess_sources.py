@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from faceswap.commands import collect, preprocess
 from faceswap.data.faceset import read_faceset
 from faceswap.data.preprocess_job import in_shard, parse_shard
 from faceswap.data.sample_clip import sample_photo_path
-from faceswap.commands import collect, preprocess
 from faceswap.utils.errors import FaceswapError
 
 

@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from faceswap.cli import run_command
+from faceswap.commands import collect, preprocess
 from faceswap.data import preprocess_job, video_pool
 from faceswap.data.faceset import read_faceset
 from faceswap.data.preprocess_job import JobSettings, run_job
 from faceswap.face.detect import create_face_detector
 from faceswap.face.extract import FaceExtractor
 from faceswap.face.landmarks import create_landmarker
-from faceswap.commands import collect, preprocess
 from faceswap.utils.errors import FaceswapError
 from tests.conftest import compose_stage
 

@@ -11,6 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
+from faceswap.commands.swap import direction_target
+from faceswap.commands.swap import run as run_swap
 from faceswap.data.sample_clip import load_sample_photo, synthesize_clip
 from faceswap.face.detect import create_face_detector
 from faceswap.face.landmarks import create_landmarker
@@ -22,8 +24,6 @@ from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.provenance.c2pa_manifest import DIGITAL_SOURCE_TYPE
 from faceswap.provenance.label import sidecar_path
 from faceswap.provenance.verify import verify_file
-from faceswap.commands.swap import direction_target
-from faceswap.commands.swap import run as run_swap
 from faceswap.swap.engine import SwapEngine
 from faceswap.swap.paste import paste_face
 from faceswap.swap.select import FaceSelector

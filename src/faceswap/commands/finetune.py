@@ -8,8 +8,8 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
-from faceswap.models.generator import build_generator
 from faceswap.commands.train import fit_and_finish
+from faceswap.models.generator import build_generator
 from faceswap.training import factory
 from faceswap.training.adapt import apply_source, module_policies, read_source
 from faceswap.training.settings import KNOBS, build_plan

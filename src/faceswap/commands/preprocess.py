@@ -15,6 +15,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.commands.collect import selected_identities
 from faceswap.data.faceset import read_faceset, read_summary
 from faceswap.data.preprocess_job import JobSettings, parse_shard, run_job
 from faceswap.data.shards import merge_shards, shard_dir
@@ -23,7 +24,6 @@ from faceswap.face.extract import FaceExtractor, IdentityMatcher
 from faceswap.face.filters import FaceFilters
 from faceswap.face.landmarks import Landmarker, create_landmarker
 from faceswap.face.refine import RefinedLandmarker
-from faceswap.commands.collect import selected_identities
 from faceswap.utils.errors import ConfigError, FaceswapError, NoFaceError
 from faceswap.utils.hashing import config_hash, file_sha256
 from faceswap.utils.logging import console, print_summary, progress_bar

@@ -10,8 +10,8 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from faceswap.data.facesort import sort_faceset
 from faceswap.commands.collect import selected_identities
+from faceswap.data.facesort import sort_faceset
 from faceswap.utils.errors import ConfigError
 from faceswap.utils.logging import print_summary
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from faceswap.face.detect import FaceDetector, FaceBox, create_face_detector
+from faceswap.face.detect import FaceBox, FaceDetector, create_face_detector
 from faceswap.face.landmarks import Landmarker, create_landmarker
 from faceswap.face.refine import RefinedLandmarker
 from faceswap.media.image import read_image

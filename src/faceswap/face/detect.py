@@ -149,4 +149,6 @@ def create_face_detector(name: str = "dlib_hog", **kwargs: Any) -> FaceDetector:
     try:
         return cls(**kwargs)
     except TypeError as exc:
-        raise ConfigError(f"bad option for detector '{name}': {exc}", "see configs/face_detector/ for its options") from exc
+        raise ConfigError(
+            f"bad option for detector '{name}': {exc}", "see configs/face_detector/ for its options"
+        ) from exc

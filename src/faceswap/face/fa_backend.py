@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from faceswap.face.detect import FACE_DETECTORS, FaceDetector, FaceBox
+from faceswap.face.detect import FACE_DETECTORS, FaceBox, FaceDetector
 from faceswap.face.landmarks import LANDMARKERS, Landmarker
 from faceswap.utils.errors import FaceswapError
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from faceswap.face.detect import FaceDetector, FaceBox
+from faceswap.face.detect import FaceBox, FaceDetector
 from faceswap.face.landmarks import Landmarker
 from faceswap.face.smoothing import OneEuroFilter, interocular
 
