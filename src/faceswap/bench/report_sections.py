@@ -46,7 +46,9 @@ def videos_section(res: dict[str, Any]) -> list[str]:
         f" {proto.get('bootstrap_unit', '–')}); frames of one video are not independent.",
         "",
     ]
-    return lines + [f"> **Warning:** {w}" for w in proto.get("warnings", [])] + ([""] if proto.get("warnings") else [])
+    for warning in proto.get("warnings", []):
+        lines += [f"> **Warning:** {warning}", ""]
+    return lines
 
 
 def video_level_section(res: dict[str, Any]) -> list[str]:
