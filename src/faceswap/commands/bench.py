@@ -7,16 +7,24 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.bench.datasets import Dataset, cross_test_set, method_families, read_dataset, redraw_splits
 from faceswap.bench.detectors.base import Detector
 from faceswap.bench.report import write_report
-from faceswap.bench.runner import Protocol, Splits, run_benchmark
-from faceswap.synth.index import data_root, index_path, load_samples, read_index, read_rgb, select
+from faceswap.bench.runner import Protocol, Splits, run_benchmark, run_repeats
+from faceswap.bench.samples import Samples
+from faceswap.synth.index import index_path
 from faceswap.utils.errors import ConfigError, FaceswapError
-from faceswap.utils.io import safe_join
 from faceswap.utils.logging import console, print_summary
+
+CROSS_RULE = (
+    "detectors fitted on this dataset's train split score every split of each test dataset,"
+    " less the videos whose id is also in this dataset's train/val (not held out)"
+)
+LOFO_RULE = "per family F: fit on train reals + fakes of every other family, test on test reals + family F fakes"
 
 
 def detector_factories(cfg: DictConfig) -> dict[str, partial[Detector]]:
@@ -56,35 +64,48 @@ def selected_perturbations(bc: DictConfig) -> dict[str, list[float]]:
 
 
 def load_splits(dataset: str, crop_size: int | None) -> tuple[dict[str, Any], Splits]:
-    doc = read_index(dataset)
-    root = data_root(doc, dataset)
-    if not doc["samples"]:
-        raise FaceswapError(f"{index_path(dataset)} lists no samples", "rerun `faceswap generate`")
-    crop_size = crop_size or doc.get("crop_size") or read_rgb(safe_join(root, doc["samples"][0]["file"])).shape[0]
-    parts = {s: load_samples(root, select(doc["samples"], s), crop_size) for s in ("train", "val", "test")}
+    data = read_dataset(dataset, crop_size)
+    return data.doc, splits_of(data, [r["split"] for r in data.records])
+
+
+def splits_of(data: Dataset, split_of: list[str]) -> Splits:
+    """Train/val/test of `data` under one split assignment; each of train and test must hold both classes."""
+    parts = {s: data.subset(split_of, (s,)) for s in ("train", "val", "test")}
     for split in ("train", "test"):
         labels = set(parts[split].labels.tolist())
         if labels != {0, 1}:
             raise FaceswapError(
-                f"the {split} split of {root} lacks {'fakes' if 1 not in labels else 'reals'}",
+                f"the {split} split of {data.path} lacks {'fakes' if 1 not in labels else 'reals'}",
                 "generate more videos / identity pairs so every split gets both classes",
             )
-    return doc, Splits(**parts)
+    return Splits(**parts, families=method_families(data.records))
 
 
-def run(cfg: DictConfig) -> dict[str, Any]:
-    bc = cfg.bench
-    start = time.perf_counter()
-    doc, splits = load_splits(str(bc.dataset), bc.get("crop_size"))
-    factories = detector_factories(cfg)
-    robustness = selected_perturbations(bc)
-    protocol = Protocol(
-        seed=int(bc.seed), n_boot=int(bc.n_boot), cross_method=bool(bc.cross_method), robustness=robustness
-    )  # type: ignore[arg-type]
-    console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(bc.dataset)}")
-    results = run_benchmark(splits, factories, protocol, on_step=lambda msg: console.print(f"  {msg}"))
-    results["protocol"] = {
-        **doc.get("protocol", {}),
+def load_test_sets(bc: DictConfig, data: Dataset, crop_size: int) -> tuple[dict[str, Samples], dict[str, Any]]:
+    """`bench.test_datasets` as cross-dataset test sets (name -> samples) and what the protocol records of them."""
+    train_videos = {str(r["video_id"]) for r in data.records if r["split"] in ("train", "val")}
+    sets: dict[str, Samples] = {}
+    record: dict[str, Any] = {}
+    for path in bc.get("test_datasets") or []:
+        if index_path(path).resolve() == Path(data.path).resolve():
+            raise ConfigError(f"bench.test_datasets lists the training dataset {path}", "list other datasets only")
+        other = read_dataset(str(path), crop_size)
+        name = index_path(path).parent.name or "dataset"
+        name = name if name not in sets and name != "in_domain" else f"{name}_{len(sets) + 1}"
+        sets[name], dropped = cross_test_set(other, train_videos)
+        record[name] = {"path": other.path, "videos_dropped_as_in_training": dropped, "frames": len(sets[name])}
+    return sets, record
+
+
+def redraws(data: Dataset, seed: int, repeats: int) -> tuple[list[Splits], list[int]]:
+    """Repeats 2..N: fresh leakage-free splits of the same units and fractions, seeds derived from `seed`."""
+    seeds = [int(np.random.SeedSequence([seed, r]).generate_state(1)[0]) for r in range(1, repeats)]
+    return [splits_of(data, redraw_splits(data.records, s)) for s in seeds], seeds
+
+
+def protocol_record(bc: DictConfig, splits: Splits, protocol: Protocol, seeds: list[int]) -> dict[str, Any]:
+    """The stage-side part of results.json's protocol section (the runner adds the statistics)."""
+    return {
         "dataset": str(index_path(bc.dataset)),
         "crop_size": splits.test.size,
         "samples": {
@@ -92,11 +113,49 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             for s, p in (("train", splits.train), ("val", splits.val), ("test", splits.test))
         },
         "selection": "train on train, hyper-parameters / epoch chosen by val AUC, metrics on test",
-        "video_level": "mean frame probability per (method, video)",
         "seed": protocol.seed,
-        "bootstrap_resamples": protocol.n_boot,
-        "robustness_levels": robustness,
+        "robustness_levels": dict(protocol.robustness),
+        "repeats": len(seeds) + 1,
+        "repeat_split_seeds": seeds,
+        "repeat_rule": "repeat 1 = the stored split; each other repeat re-draws whole split units, same fractions",
+        "cross_dataset_rule": CROSS_RULE,
+        "leave_one_family_out_rule": LOFO_RULE,
+        "families": {m: splits.families.get(m, m) for m in splits.methods},
     }
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    bc = cfg.bench
+    start = time.perf_counter()
+    data = read_dataset(str(bc.dataset), bc.get("crop_size"))
+    doc, splits = data.doc, splits_of(data, [r["split"] for r in data.records])
+    factories = detector_factories(cfg)
+    robustness = selected_perturbations(bc)
+    protocol = Protocol(
+        seed=int(bc.seed),
+        n_boot=int(bc.n_boot),
+        cross_method=bool(bc.cross_method),
+        robustness=robustness,  # type: ignore[arg-type]
+        leave_one_family_out=bool(bc.leave_one_family_out),
+        min_videos=int(bc.min_test_videos),
+    )
+    repeats = int(bc.repeats)
+    if repeats < 1:
+        raise ConfigError(f"bench.repeats={repeats}", "set bench.repeats to 1 (the stored split) or more")
+    draws, seeds = redraws(data, protocol.seed, repeats)  # before the long run: a bad draw fails fast
+    test_sets, test_record = load_test_sets(bc, data, splits.test.size)
+    console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(bc.dataset)}")
+    say = lambda msg: console.print(f"  {msg}")  # noqa: E731
+    results = run_benchmark(splits, factories, protocol, on_step=say, test_sets=test_sets)
+    results["repeats"] = run_repeats(draws, factories, protocol, results, on_step=say) if draws else {}
+    results["protocol"] = {
+        **doc.get("protocol", {}),
+        **results["protocol"],
+        **protocol_record(bc, splits, protocol, seeds),
+        "test_datasets": test_record,
+    }
+    for warning in results["protocol"]["warnings"]:
+        console.print(f"[yellow]warning[/] {warning}")
     results["detector_configs"] = {n: OmegaConf.to_container(cfg.detector[n], resolve=True) for n in factories}
     results["dataset_methods"] = doc.get("methods", {})
     results["wall_seconds"] = round(time.perf_counter() - start, 2)
