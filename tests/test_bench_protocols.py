@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from faceswap.bench.report import render_markdown
-from faceswap.stages.bench import run as run_bench
+from faceswap.commands.bench import run as run_bench
 from faceswap.synth.index import read_index, write_index
 from faceswap.synth.toy import build_toy_dataset
 
