@@ -3,6 +3,9 @@
 Every detector is fitted once on all fake methods (main table, ROC, robustness) and, when it
 learns from fakes, once per method for the cross-method matrix. Perturbed test sets are built
 once per (perturbation, level) and scored by every fitted detector.
+
+Detectors get `DetectorInput` (no labels, methods, ids or paths; labels go to `fit` separately);
+the runner keeps `Samples` for metrics. Rows a detector declines score NaN and leave its metrics.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from faceswap.bench.detectors.base import Detector
+from faceswap.bench.inputs import DetectorInput, detector_input
 from faceswap.bench.metrics import roc_auc, roc_points, summarize
 from faceswap.bench.perturbations import perturb
 from faceswap.bench.samples import Samples
@@ -50,11 +54,6 @@ class Splits:
         return sorted(set(all_methods[labels == 1].tolist()))
 
 
-def only_method(samples: Samples, method: str | None) -> Samples:
-    """Reals plus the fakes of one method (all fakes when `method` is None)."""
-    return samples if method is None else samples.subset((samples.labels == 0) | (samples.methods == method))
-
-
 def run_benchmark(
     splits: Splits,
     factories: Mapping[str, DetectorFactory],
@@ -76,22 +75,43 @@ def run_benchmark(
         "robustness": {},
     }
     fitted: dict[str, Detector] = {}
+    rng = np.random.default_rng(protocol.seed)  # opaque video keys and media tokens, drawn once per run
+    inputs = Inputs(*(detector_input(s, rng) for s in (splits.train, splits.val, splits.test)))
     for name, factory in factories.items():
         step(f"{name}: fit + score")
-        entry, detector = _evaluate(name, factory, splits, methods, protocol, results)
+        entry, detector = _evaluate(name, factory, splits, inputs, methods, protocol, results)
         results["detectors"][name] = entry
         if detector is not None:
             fitted[name] = detector
     robust = {n: d for n, d in fitted.items() if d.robust_to_crops and "crops" in d.needs}
-    results["robustness"] = _robustness(robust, splits.test, protocol, step)
+    results["robustness"] = _robustness(robust, splits.test, inputs.test, protocol, step)
     results["average"] = _average(results, fitted)
     return results
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the detectors see of each split (row i = row i of the split's `Samples`)."""
+
+    train: DetectorInput
+    val: DetectorInput
+    test: DetectorInput
+
+
+def _excluded(detector: Detector, splits: Splits, inputs: Inputs) -> dict[str, dict[str, int]]:
+    """Per split and class, the rows the detector declines (`usable` False): reported, never a feature."""
+    out = {}
+    for split in ("train", "val", "test"):
+        off, labels = ~detector.usable(getattr(inputs, split)), getattr(splits, split).labels
+        out[split] = {"real": int((off & (labels == 0)).sum()), "fake": int((off & (labels == 1)).sum())}
+    return out
 
 
 def _evaluate(
     name: str,
     factory: DetectorFactory,
     splits: Splits,
+    inputs: Inputs,
     methods: list[str],
     protocol: Protocol,
     results: dict[str, Any],
@@ -100,27 +120,33 @@ def _evaluate(
     entry: dict[str, Any] = {
         "needs": sorted(detector.needs),
         "uses_fakes": detector.uses_fakes,
-        "in_average": detector.in_average,
+        "in_average": detector.in_average and detector.oracle is None,
         "status": "ok",
     }
-    reason = detector.skip_reason(splits.train) or detector.skip_reason(splits.test)
+    if detector.oracle:
+        entry["oracle"] = detector.oracle
+    reason = detector.skip_reason(inputs.train) or detector.skip_reason(inputs.test)
     if reason:
         entry.update(status="skipped", reason=reason)
         return entry, None
+    excluded = _excluded(detector, splits, inputs)
+    if any(n for counts in excluded.values() for n in counts.values()):
+        entry["excluded"] = excluded
     t0 = time.perf_counter()
     try:
-        detector.fit(splits.train, splits.val)
+        detector.fit(inputs.train, splits.train.labels, inputs.val, splits.val.labels)
     except FaceswapError as exc:
         entry.update(status="skipped", reason=exc.problem)
         return entry, None
     t1 = time.perf_counter()
-    scores = detector.score(splits.test)
+    scores = detector.score(inputs.test)
+    scored = np.isfinite(scores)  # NaN = declined by the detector: out of its metrics
     t2 = time.perf_counter()
     entry.update(fit_seconds=round(t1 - t0, 3), ms_per_frame=round(1000 * (t2 - t1) / max(1, len(splits.test)), 3))
     results["main"][name] = {}
     results["roc"][name] = {}
     for method in [*methods, "all"]:
-        sel = _method_mask(splits.test, None if method == "all" else method)
+        sel = _method_mask(splits.test, None if method == "all" else method) & scored
         sub = splits.test.subset(sel)
         results["main"][name][method] = summarize(
             sub.labels, scores[sel], sub.video_keys, protocol.n_boot, protocol.seed
@@ -129,7 +155,7 @@ def _evaluate(
         keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), protocol.roc_points)).round().astype(int))
         results["roc"][name][method] = {"fpr": fpr[keep].round(5).tolist(), "tpr": tpr[keep].round(5).tolist()}
     if protocol.cross_method and len(methods) > 1:
-        results["cross_method"][name] = _cross_method(factory, detector, scores, splits, methods)
+        results["cross_method"][name] = _cross_method(factory, detector, scores, splits, inputs, methods)
     return entry, detector
 
 
@@ -138,25 +164,43 @@ def _method_mask(samples: Samples, method: str | None) -> np.ndarray:
 
 
 def _cross_method(
-    factory: DetectorFactory, main: Detector, main_scores: np.ndarray, splits: Splits, methods: list[str]
+    factory: DetectorFactory,
+    main: Detector,
+    main_scores: np.ndarray,
+    splits: Splits,
+    inputs: Inputs,
+    methods: list[str],
 ) -> dict[str, dict[str, float]]:
     """AUC of a detector trained on method X (rows) tested on each method Y (columns)."""
     matrix: dict[str, dict[str, float]] = {}
     for train_method in methods:
         if main.uses_fakes:
-            det = factory().fit(only_method(splits.train, train_method), only_method(splits.val, train_method))
-            scores = det.score(splits.test)
+            tr, va = _method_mask(splits.train, train_method), _method_mask(splits.val, train_method)
+            det = factory().fit(
+                inputs.train.subset(tr), splits.train.labels[tr], inputs.val.subset(va), splits.val.labels[va]
+            )
+            scores = det.score(inputs.test)
         else:
             scores = main_scores  # trained without fakes: the same model for every row
         matrix[train_method] = {}
         for test_method in methods:
             sel = _method_mask(splits.test, test_method)
-            matrix[train_method][test_method] = roc_auc(splits.test.labels[sel], scores[sel])
+            matrix[train_method][test_method] = _auc(splits.test.labels[sel], scores[sel])
     return matrix
 
 
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """AUC over the rows the detector scored (NaN rows were declined)."""
+    ok = np.isfinite(scores)
+    return roc_auc(labels[ok], scores[ok])
+
+
 def _robustness(
-    detectors: Mapping[str, Detector], test: Samples, protocol: Protocol, step: Callable[[str], None]
+    detectors: Mapping[str, Detector],
+    test: Samples,
+    test_input: DetectorInput,
+    protocol: Protocol,
+    step: Callable[[str], None],
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
     """Per detector and perturbation, `[{"level", "auc"}, ...]` in level order, on the perturbed test crops."""
     out: dict[str, dict[str, list[dict[str, float]]]] = {name: {} for name in detectors}
@@ -165,9 +209,9 @@ def _robustness(
     for pert, levels in protocol.robustness.items():
         step(f"robustness: {pert}")
         for level in levels:
-            perturbed = test.with_crops(perturb(pert, test.crops, level, test.video_ids, protocol.seed))
+            perturbed = test_input.with_crops(perturb(pert, test.crops, level, test.video_ids, protocol.seed))
             for name, det in detectors.items():
-                auc = roc_auc(test.labels, det.score(perturbed))
+                auc = _auc(test.labels, det.score(perturbed))
                 out[name].setdefault(pert, []).append({"level": float(level), "auc": auc})
     return out
 
@@ -175,7 +219,7 @@ def _robustness(
 def _average(results: dict[str, Any], fitted: Mapping[str, Detector]) -> dict[str, float]:
     """Mean test AUC per method over detectors that count toward averages (not provenance)."""
     avg: dict[str, float] = {}
-    names = [n for n, d in fitted.items() if d.in_average]
+    names = [n for n, d in fitted.items() if d.in_average and d.oracle is None]
     for method in [*results["methods"], "all"]:
         values = [results["main"][n][method]["auc"] for n in names if not math.isnan(results["main"][n][method]["auc"])]
         avg[method] = float(np.mean(values)) if values else math.nan
