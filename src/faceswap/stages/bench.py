@@ -96,6 +96,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "seed": protocol.seed,
         "bootstrap_resamples": protocol.n_boot,
         "robustness_levels": robustness,
+        "detector_inputs": "crops, landmarks, frame order, timestamps, random per-video keys and nameless media "
+        "handles; labels only to fit; no method names, ids or paths",
+        "oracle_detectors": {n: d["oracle"] for n, d in results["detectors"].items() if d.get("oracle")},
+        "excluded_samples": {n: d["excluded"] for n, d in results["detectors"].items() if d.get("excluded")},
     }
     results["detector_configs"] = {n: OmegaConf.to_container(cfg.detector[n], resolve=True) for n in factories}
     results["dataset_methods"] = doc.get("methods", {})
