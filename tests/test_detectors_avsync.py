@@ -132,3 +132,18 @@ def test_runner_counts_what_avsync_leaves_out(tmp_path: Path) -> None:
     entry = res["detectors"]["avsync"]
     assert entry["status"] == "skipped" and "avsync" not in res["main"]
     assert entry["excluded"]["train"] == {"real": 0, "fake": 3 * FRAMES}
+
+
+def test_runner_drops_declined_rows_from_metrics(tmp_path: Path) -> None:
+    """Half the fakes silent: avsync is fitted and scored on the rest; the silent rows are counted, not scored."""
+
+    def videos(split: str, seed: int) -> Samples:
+        return concat(
+            [make_videos(tmp_path / f"{split}a", 8, seed), make_videos(tmp_path / f"{split}b", 8, seed + 1, True)]
+        )
+
+    splits = Splits(videos("tr", 0), videos("va", 2), videos("te", 4))
+    res = run_benchmark(splits, {"avsync": lambda: build_detector("avsync")}, Protocol(n_boot=10, cross_method=False))
+    entry = res["detectors"]["avsync"]
+    assert entry["status"] == "ok" and entry["excluded"]["test"] == {"real": 0, "fake": 4 * FRAMES}
+    assert res["main"]["avsync"]["all"]["auc"] == 1.0  # the lip-sync cue, on the fakes that have a soundtrack
