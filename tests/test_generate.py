@@ -81,6 +81,9 @@ def test_generate_writes_labelled_crops(compose_cfg, inputs) -> None:
         assert np.abs(img - real)[mask > 200].mean() > 2
     for rec in recs[:5]:
         assert set(png_chunks(root / rec["file"])) == {"IHDR", "IDAT", "IEND"}  # no tEXt/eXIf/iTXt: no metadata
+    # self-blends follow generate.landmarks (redetect) like every fake: fitted on the blended crop, not copied
+    moved = [s["landmarks"] != by_key[(s["video_id"], s["frame_index"])]["landmarks"] for s in sbis]
+    assert np.mean(moved) > 0.5
 
 
 def test_runs_merge_methods_and_bench_reads_them(compose_cfg, inputs) -> None:

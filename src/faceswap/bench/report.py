@@ -106,7 +106,8 @@ def render_markdown(res: dict[str, Any]) -> str:
     lines += [*table(header, rows + prov_rows), ""]
     if prov_rows:
         lines += [
-            "Detectors below the average row (provenance) read metadata, not pixels; they are kept out of the average.",
+            "Detectors below the average row are kept out of it: provenance reads metadata, not pixels; an oracle "
+            "(see Protocol: oracle_detectors) is given more than a deployed detector.",
             "",
         ]
     lines += _skipped_section(res)

@@ -4,6 +4,9 @@ Every detector is fitted once on all fake methods (main table, ROC, robustness, 
 when it learns from fakes, once per method for the cross-method matrix and once per held-out family.
 Perturbed test sets are built once per (perturbation, level) and scored by every fitted detector.
 `run_repeats` refits on re-drawn splits for mean +- sd.
+
+Detectors get `DetectorInput` (no labels, methods, ids or paths; labels go to `fit` separately);
+the runner keeps `Samples` for metrics. Rows a detector declines score NaN and leave its metrics.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from faceswap.bench.detectors.base import Detector
+from faceswap.bench.inputs import DetectorInput, detector_input
 from faceswap.bench.metrics import roc_auc, roc_points
 from faceswap.bench.perturbations import perturb
 from faceswap.bench.protocol import (
@@ -68,14 +73,16 @@ def run_benchmark(
         "protocol": _statistics_record(splits, protocol, test_sets or {}),
     }
     fitted: dict[str, Detector] = {}
+    rng = np.random.default_rng(protocol.seed)  # opaque video keys and media tokens, drawn once per run
+    inputs = Inputs(*(detector_input(s, rng) for s in (splits.train, splits.val, splits.test)))
     for name, factory in factories.items():
         step(f"{name}: fit + score")
-        entry, detector = _evaluate(name, factory, splits, protocol, results, test_sets or {})
+        entry, detector = _evaluate(name, factory, splits, inputs, protocol, results, test_sets or {})
         results["detectors"][name] = entry
         if detector is not None:
             fitted[name] = detector
     robust = {n: d for n, d in fitted.items() if d.robust_to_crops and "crops" in d.needs}
-    results["robustness"] = _robustness(robust, splits.test, protocol, step)
+    results["robustness"] = _robustness(robust, splits.test, inputs.test, protocol, step)
     results["average"] = _average(results, fitted)
     return results
 
@@ -98,10 +105,29 @@ def _statistics_record(splits: Splits, protocol: Protocol, test_sets: Mapping[st
     }
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What the detectors see of each split (row i = row i of the split's `Samples`)."""
+
+    train: DetectorInput
+    val: DetectorInput
+    test: DetectorInput
+
+
+def _excluded(detector: Detector, splits: Splits, inputs: Inputs) -> dict[str, dict[str, int]]:
+    """Per split and class, the rows the detector declines (`usable` False): reported, never a feature."""
+    out = {}
+    for split in ("train", "val", "test"):
+        off, labels = ~detector.usable(getattr(inputs, split)), getattr(splits, split).labels
+        out[split] = {"real": int((off & (labels == 0)).sum()), "fake": int((off & (labels == 1)).sum())}
+    return out
+
+
 def _evaluate(
     name: str,
     factory: DetectorFactory,
     splits: Splits,
+    inputs: Inputs,
     protocol: Protocol,
     results: dict[str, Any],
     test_sets: Mapping[str, Samples],
@@ -110,31 +136,40 @@ def _evaluate(
     entry: dict[str, Any] = {
         "needs": sorted(detector.needs),
         "uses_fakes": detector.uses_fakes,
-        "in_average": detector.in_average,
+        "in_average": detector.in_average and detector.oracle is None,
         "status": "ok",
     }
-    reason = detector.skip_reason(splits.train) or detector.skip_reason(splits.test)
+    if detector.oracle:
+        entry["oracle"] = detector.oracle
+    reason = detector.skip_reason(inputs.train) or detector.skip_reason(inputs.test)
     if reason:
         entry.update(status="skipped", reason=reason)
         return entry, None
+    excluded = _excluded(detector, splits, inputs)
+    if any(n for counts in excluded.values() for n in counts.values()):
+        entry["excluded"] = excluded
     t0 = time.perf_counter()
     try:
-        detector.fit(splits.train, splits.val)
+        detector.fit(inputs.train, splits.train.labels, inputs.val, splits.val.labels)
     except FaceswapError as exc:
         entry.update(status="skipped", reason=exc.problem)
         return entry, None
     t1 = time.perf_counter()
-    scores = detector.score(splits.test)
+    scores = detector.score(inputs.test)
     t2 = time.perf_counter()
     entry.update(fit_seconds=round(t1 - t0, 3), ms_per_frame=round(1000 * (t2 - t1) / max(1, len(splits.test)), 3))
     results["main"][name], results["roc"][name] = _per_method(splits, scores, protocol)
     methods = splits.methods
     if protocol.cross_method and len(methods) > 1:
-        results["cross_method"][name] = _cross_method(factory, detector, scores, splits, methods)
+        results["cross_method"][name] = _cross_method(factory, detector, scores, splits, inputs, methods)
     if test_sets:
-        results["cross_dataset"][name] = cross_dataset(detector, results["main"][name]["all"], test_sets, protocol)
+        results["cross_dataset"][name] = cross_dataset(
+            detector, results["main"][name]["all"], test_sets, protocol, np.random.default_rng(protocol.seed + 1)
+        )
     if protocol.leave_one_family_out and len(splits.family_names) > 1:
-        results["leave_one_family_out"][name] = leave_one_family_out(factory, detector, scores, splits, protocol)
+        results["leave_one_family_out"][name] = leave_one_family_out(
+            factory, detector, scores, splits, inputs, protocol
+        )
     return entry, detector
 
 
@@ -167,14 +202,22 @@ def _method_mask(samples: Samples, method: str | None) -> np.ndarray:
 
 
 def _cross_method(
-    factory: DetectorFactory, main: Detector, main_scores: np.ndarray, splits: Splits, methods: list[str]
+    factory: DetectorFactory,
+    main: Detector,
+    main_scores: np.ndarray,
+    splits: Splits,
+    inputs: Inputs,
+    methods: list[str],
 ) -> dict[str, dict[str, float]]:
     """AUC of a detector trained on method X (rows) tested on each method Y (columns)."""
     matrix: dict[str, dict[str, float]] = {}
     for train_method in methods:
         if main.uses_fakes:
-            det = factory().fit(only_method(splits.train, train_method), only_method(splits.val, train_method))
-            scores = det.score(splits.test)
+            tr, va = _method_mask(splits.train, train_method), _method_mask(splits.val, train_method)
+            det = factory().fit(
+                inputs.train.subset(tr), splits.train.labels[tr], inputs.val.subset(va), splits.val.labels[va]
+            )
+            scores = det.score(inputs.test)
         else:
             scores = main_scores  # trained without fakes: the same model for every row
         matrix[train_method] = {}
@@ -185,7 +228,11 @@ def _cross_method(
 
 
 def _robustness(
-    detectors: Mapping[str, Detector], test: Samples, protocol: Protocol, step: Callable[[str], None]
+    detectors: Mapping[str, Detector],
+    test: Samples,
+    test_input: DetectorInput,
+    protocol: Protocol,
+    step: Callable[[str], None],
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
     """Per detector and perturbation, `[{"level", "auc"}, ...]` in level order, on the perturbed test crops."""
     out: dict[str, dict[str, list[dict[str, float]]]] = {name: {} for name in detectors}
@@ -194,7 +241,7 @@ def _robustness(
     for pert, levels in protocol.robustness.items():
         step(f"robustness: {pert}")
         for level in levels:
-            perturbed = test.with_crops(perturb(pert, test.crops, level, test.video_ids, protocol.seed))
+            perturbed = test_input.with_crops(perturb(pert, test.crops, level, test.video_ids, protocol.seed))
             for name, det in detectors.items():
                 auc = _auc(test.labels, det.score(perturbed))
                 out[name].setdefault(pert, []).append({"level": float(level), "auc": auc})
@@ -204,7 +251,7 @@ def _robustness(
 def _average(results: dict[str, Any], fitted: Mapping[str, Detector]) -> dict[str, float]:
     """Mean test AUC per method over detectors that count toward averages (not provenance)."""
     avg: dict[str, float] = {}
-    names = [n for n, d in fitted.items() if d.in_average]
+    names = [n for n, d in fitted.items() if d.in_average and d.oracle is None]
     for method in [*results["methods"], "all"]:
         values = [results["main"][n][method]["auc"] for n in names if not math.isnan(results["main"][n][method]["auc"])]
         avg[method] = float(np.mean(values)) if values else math.nan
@@ -228,10 +275,12 @@ def run_repeats(
         for name in runs:
             step(f"repeat {r + 1}/{len(draws) + 1}: {name}")
             det = factories[name]()
-            if det.skip_reason(splits.train) or det.skip_reason(splits.test):
+            rng = np.random.default_rng(protocol.seed + r)
+            train, val, test = (detector_input(s, rng) for s in (splits.train, splits.val, splits.test))
+            if det.skip_reason(train) or det.skip_reason(test):
                 continue
             try:
-                scores = det.fit(splits.train, splits.val).score(splits.test)
+                scores = det.fit(train, splits.train.labels, val, splits.val.labels).score(test)
             except FaceswapError:
                 continue
             runs[name].append(_per_method(splits, scores, protocol, with_roc=False)[0])

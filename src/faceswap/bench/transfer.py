@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from faceswap.bench.detectors.base import Detector
+from faceswap.bench.inputs import detector_input
 from faceswap.bench.protocol import Protocol, Splits, summarize_scores
 from faceswap.bench.samples import Samples
 from faceswap.utils.errors import FaceswapError
@@ -27,16 +28,21 @@ def brief(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def cross_dataset(
-    detector: Detector, in_domain: Mapping[str, Any], test_sets: Mapping[str, Samples], protocol: Protocol
+    detector: Detector,
+    in_domain: Mapping[str, Any],
+    test_sets: Mapping[str, Samples],
+    protocol: Protocol,
+    rng: np.random.Generator,
 ) -> dict[str, dict[str, Any]]:
     """{"in_domain": ..., <dataset>: ...} for one fitted detector; a set it cannot read gets `reason`."""
     out: dict[str, dict[str, Any]] = {"in_domain": brief(in_domain)}
     for name, samples in test_sets.items():
-        reason = detector.skip_reason(samples)
+        seen = detector_input(samples, rng)  # what the detector sees: no labels, names or paths
+        reason = detector.skip_reason(seen)
         if reason:
             out[name] = {"reason": reason}
             continue
-        out[name] = brief(summarize_scores(samples, detector.score(samples), protocol))
+        out[name] = brief(summarize_scores(samples, detector.score(seen), protocol))
     return out
 
 
@@ -45,9 +51,11 @@ def leave_one_family_out(
     main: Detector,
     main_scores: np.ndarray,
     splits: Splits,
+    inputs: Any,
     protocol: Protocol,
 ) -> dict[str, dict[str, Any]]:
-    """{held-out family: metrics on test reals + that family} for one detector."""
+    """{held-out family: metrics on test reals + that family} for one detector; `inputs` holds the
+    `DetectorInput` of each split (row i = row i of the split's `Samples`)."""
     fam = {name: splits.family_of(s) for name, s in (("train", splits.train), ("val", splits.val))}
     test_fam = splits.family_of(splits.test)
     out: dict[str, dict[str, Any]] = {}
@@ -55,10 +63,12 @@ def leave_one_family_out(
         test_sel = (splits.test.labels == 0) | (test_fam == family)
         test = splits.test.subset(test_sel)
         if main.uses_fakes:
-            train = splits.train.subset(fam["train"] != family)
-            val = splits.val.subset(fam["val"] != family)
+            tr, va = fam["train"] != family, fam["val"] != family
             try:
-                scores = factory().fit(train, val).score(test)
+                detector = factory().fit(
+                    inputs.train.subset(tr), splits.train.labels[tr], inputs.val.subset(va), splits.val.labels[va]
+                )
+                scores = detector.score(inputs.test.subset(test_sel))
             except FaceswapError as exc:
                 out[family] = {"reason": exc.problem}
                 continue

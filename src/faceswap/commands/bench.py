@@ -115,6 +115,8 @@ def protocol_record(bc: DictConfig, splits: Splits, protocol: Protocol, seeds: l
         "selection": "train on train, hyper-parameters / epoch chosen by val AUC, metrics on test",
         "seed": protocol.seed,
         "robustness_levels": dict(protocol.robustness),
+        "detector_inputs": "crops, landmarks, frame order, timestamps, random per-video keys and nameless media "
+        "handles; labels only to fit; no method names, ids or paths",
         "repeats": len(seeds) + 1,
         "repeat_split_seeds": seeds,
         "repeat_rule": "repeat 1 = the stored split; each other repeat re-draws whole split units, same fractions",
@@ -152,6 +154,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         **doc.get("protocol", {}),
         **results["protocol"],
         **protocol_record(bc, splits, protocol, seeds),
+        "oracle_detectors": {n: d["oracle"] for n, d in results["detectors"].items() if d.get("oracle")},
+        "excluded_samples": {n: d["excluded"] for n, d in results["detectors"].items() if d.get("excluded")},
         "test_datasets": test_record,
     }
     for warning in results["protocol"]["warnings"]:

@@ -161,7 +161,7 @@ def _write_frame(
             label=1,
             method="sbi",
             mask=mask,
-            landmarks=lm_real,
+            landmarks=crop_landmarks(blended, lm_src, landmarker),  # as for every fake: refit or source points
             source_identity=tf.identity,
             **common,
             postprocess={"kind": "self-blended image"},

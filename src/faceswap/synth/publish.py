@@ -2,7 +2,9 @@
 
 Crops in the dataset carry no metadata; these files are what a swap would really publish (C2PA
 manifest + sidecar from `faceswap.provenance`, when enabled), so the `provenance` detector has files
-to read. Reals point at their original media. Only frames with a swapped face are written.
+to read. Reals point at their original media. Only frames with a swapped face are written; the target
+video's soundtrack is muxed in (as a swap tool publishes it), so reals and fakes both carry audio
+(in sync when every frame was swapped: `generate.every=1` and a face in each frame).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class Publisher:
             self._close(other)  # targets arrive video by video: a new video ends the previous one
         if key not in self._open:
             fps = self._fps.setdefault(tf.media, probe(tf.media).fps or 25.0)
-            writer = VideoWriter(self.root / rel, fps=fps, crf=self.crf).__enter__()
+            audio = tf.media if tf.has_audio else None
+            writer = VideoWriter(self.root / rel, fps=fps, crf=self.crf, audio_from=audio).__enter__()
             self._open[key] = (writer, self.root / rel, tf.media)
         self._open[key][0].write(image)
         return rel

@@ -6,13 +6,14 @@ The input side is the crop side (128 px by default; the paper used 256).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from faceswap.bench.detectors.base import both_classes
 from faceswap.bench.detectors.cnn import CNNDetector
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 from faceswap.utils.errors import FaceswapError
 
 
@@ -53,13 +54,19 @@ class Meso4Detector(CNNDetector):
         self.model: Meso4 | None = None
         self.info: dict[str, float] = {}
 
-    def fit(self, train: Samples, val: Samples | None = None) -> Meso4Detector:
-        if not both_classes(train):
+    def fit(
+        self,
+        train: DetectorInput,
+        labels: np.ndarray,
+        val: DetectorInput | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> Meso4Detector:
+        if not both_classes(labels):
             raise FaceswapError("meso4 needs real and fake training samples", "generate both")
         if train.size % 32:
             raise FaceswapError(
                 f"meso4 needs a crop side divisible by 32, got {train.size}", "set generate.crop_size=128"
             )
-        val_data = (val.crops, val.labels) if both_classes(val) else None
-        self.fit_network(lambda: Meso4(train.size), lambda epoch, rng: (train.crops, train.labels), val_data)
+        val_data = (val.crops, val_labels) if val is not None and both_classes(val_labels) else None
+        self.fit_network(lambda: Meso4(train.size), lambda epoch, rng: (train.crops, labels), val_data)
         return self

@@ -14,7 +14,7 @@ import scipy.fft
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 
 
 def phase_only(gray: np.ndarray) -> np.ndarray:
@@ -49,5 +49,5 @@ class PhaseDetector(FeatureDetector):
     name = "phase"
     needs = frozenset({"crops"})
 
-    def features(self, samples: Samples) -> np.ndarray:
-        return phase_features(samples.crops)
+    def features(self, x: DetectorInput) -> np.ndarray:
+        return phase_features(x.crops)

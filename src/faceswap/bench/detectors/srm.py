@@ -13,7 +13,7 @@ import numpy as np
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 
 _KV = [[-1, 2, -2, 2, -1], [2, -6, 8, -6, 2], [-2, 8, -12, 8, -2], [2, -6, 8, -6, 2], [-1, 2, -2, 2, -1]]
 # name -> (integer kernel, divisor): residual = filter2D(x, kernel) / divisor
@@ -68,5 +68,5 @@ class SRMDetector(FeatureDetector):
         super().__init__(seed, c_grid)
         self.q, self.t = q, t
 
-    def features(self, samples: Samples) -> np.ndarray:
-        return srm_features(samples.crops, self.q, self.t)
+    def features(self, x: DetectorInput) -> np.ndarray:
+        return srm_features(x.crops, self.q, self.t)
