@@ -74,13 +74,13 @@ def test_generator_contract_from_export_and_checkpoint(fast_run: tuple[dict[str,
 
 def test_phase_overrides_apply_and_terms_are_logged_separately(fast_run: tuple[dict[str, Any], Path]) -> None:
     _, out = fast_run
-    stages = {
+    phases = {
         n: torch.load(out / "checkpoints" / f"phase-{n}.ckpt", weights_only=True)["faceswap_state"]["phase"]
         for n in ("warmup", "main", "refine")
     }
-    assert stages["warmup"]["gan_weight"] == 0.0 and stages["warmup"]["random_warp"]
-    assert stages["main"]["gan_weight"] > 0
-    assert not stages["refine"]["random_warp"] and stages["refine"]["lr_end_factor"] == pytest.approx(0.1)
+    assert phases["warmup"]["gan_weight"] == 0.0 and phases["warmup"]["random_warp"]
+    assert phases["main"]["gan_weight"] > 0
+    assert not phases["refine"]["random_warp"] and phases["refine"]["lr_end_factor"] == pytest.approx(0.1)
     rows = metrics(out)
     for key in (
         "train/loss_dssim",
@@ -184,7 +184,7 @@ def test_checkpoints_from_before_the_phase_rename_resume(tmp_path: Path) -> None
     ckpt.pop("hyper_parameters", None)
     torch.save(ckpt, last)
     (out / "checkpoints" / "phase-train.ckpt").rename(out / "checkpoints" / "stage-train.ckpt")
-    gen, meta = load_generator(last)
+    _, meta = load_generator(last)
     assert meta["identities"] == ["a", "b"]
     result, _ = run_train(tmp_path, *common, "train.steps=4")
     assert result["steps"] == 4 and torch.load(last, weights_only=True)["faceswap_state"]["phase"]["name"] == "train"

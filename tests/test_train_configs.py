@@ -16,13 +16,13 @@ from faceswap.training.phases import describe_plan, lr_factor
 from tests.conftest import compose_stage
 from tests.train_faces import sample_faces
 
-STAGE_OF = {"adapt_pair": "finetune", "sample_quick": "pipeline", "cpu_quick": "pipeline", "cpu_hour": "pipeline"}
+COMMAND_OF = {"adapt_pair": "finetune", "sample_quick": "pipeline", "cpu_quick": "pipeline", "cpu_hour": "pipeline"}
 EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> None:
-    cfg = compose_stage(STAGE_OF.get(name, "train"), tmp_path, [f"experiment={name}"], tiny=False)
+    cfg = compose_stage(COMMAND_OF.get(name, "train"), tmp_path, [f"experiment={name}"], tiny=False)
     plan = phase_plan(cfg, cfg.phases, int(cfg.train.steps))
     assert sum(s.steps for s in plan) == cfg.train.steps
     if name == "cpu_hour":  # docs/experiments.md: the GAN from step 1,000 of 5,000

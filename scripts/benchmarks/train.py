@@ -69,8 +69,13 @@ def build_bare(module: Any, gen: Any, disc: Any) -> Any:
 
     opt_g = module.optimizer_g(params=list(gen.parameters()))
     opt_d = module.optimizer_d(params=list(disc.parameters())) if disc is not None else None
-    ema, rec, gan, weight = make_ema(gen), module.losses["reconstruction"], module.losses["gan"], module.phase.gan_weight
-    cycle = module.losses["cycle"] if "cycle" in module.losses else None
+    ema, rec, gan, weight = (
+        make_ema(gen),
+        module.losses["reconstruction"],
+        module.losses["gan"],
+        module.phase.gan_weight,
+    )
+    cycle = dict(module.losses.items()).get("cycle")
 
     def step(batch: dict[str, Any]) -> None:
         terms, fakes = {}, []
@@ -239,7 +244,6 @@ def bench_resolution(resolution: int, quick: bool, threads: int, matmul: Any) ->
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from benchmarks.ceiling import matmul_gflops
-
     from faceswap.training.build import training_threads
 
     threads = training_threads(0, "cpu", 1)  # as trainer=cpu with threads=0: every core
