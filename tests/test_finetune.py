@@ -40,8 +40,10 @@ def test_finetune_continues_the_same_pair(trained_root: Path) -> None:
     assert (out / "previews" / "latest.png").is_file()
     _, meta = load_generator(out / "generator.pt")
     assert meta["identities"] == ["a", "b"] and meta["finetuned_from"].endswith("last.ckpt")
-    stage = torch.load(out / "checkpoints" / "stage-finetune.ckpt", weights_only=True)["faceswap_state"]["stage"]
-    assert stage["gan_weight"] == pytest.approx(0.1) and stage["lr_g"] == pytest.approx(2.5e-4)
+    ckpt = torch.load(out / "checkpoints" / "phase-finetune.ckpt", weights_only=True)
+    phase = ckpt["faceswap_state"]["phase"]
+    lr_g = ckpt["optimizer_states"][0]["param_groups"][0]["lr"]
+    assert phase["gan_weight"] == pytest.approx(0.1) and lr_g == pytest.approx(2.5e-4)
     before = _weights(trained_root / "runs" / "sample" / "train" / "checkpoints" / "last.ckpt", "generator.")
     after = _weights(out / "checkpoints" / "last.ckpt", "generator.")
     assert any(not torch.equal(before[k], after[k]) for k in before)  # it trained on
@@ -107,9 +109,9 @@ def test_pretrained_model_adapts_faster_than_training_from_scratch(tmp_path: Pat
     """
     common = (
         "augment=none",
-        "stages=nogan",
+        "phases=nogan",
         "train.batch_size=4",
-        "train.lr_g=1e-3",
+        "module.optimizer_g.lr=1e-3",
         "trainer.lightning.log_every_n_steps=1",
         "train.checkpoint_every=1000",
     )
@@ -127,9 +129,9 @@ def test_pretrained_model_adapts_faster_than_training_from_scratch(tmp_path: Pat
         tmp_path / "pre",
         *common,
         "finetune.steps=60",
-        "finetune.gan_weight=0",
-        "finetune.lr_g=1e-3",
-        "finetune.random_warp=false",
+        "finetune.phases.plan.finetune.gan_weight=0",
+        "finetune.phases.plan.finetune.lr_start_factor=1",
+        "finetune.phases.plan.finetune.lr_end_factor=1",
     )
     finetune.run(adapt_cfg)
     adapted = _first_step_below(Path(adapt_cfg.finetune.out_dir), threshold)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hydra.utils import instantiate
 
 from faceswap.commands import collect, preprocess
 from faceswap.training.export import generator_meta, save_generator
-from faceswap.training.factory import build_generator_from_cfg
 from tests.conftest import TINY, compose_stage
 
 
@@ -61,7 +61,7 @@ def test_preprocess_resumes_without_duplicates_or_gaps(tmp_path: Path) -> None:
 
 def _checkpoint(root: Path) -> Path:
     cfg = compose_stage("swap", root)
-    generator = build_generator_from_cfg(cfg, list(cfg.data.pair))
+    generator = instantiate(cfg.model.generator, identities=list(cfg.data.pair))
     return save_generator(root / "generator.pt", generator, generator_meta(generator))
 
 

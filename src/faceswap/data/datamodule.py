@@ -182,8 +182,8 @@ class SwapDataModule(pl.LightningDataModule):
         if self.max_faces > 0:
             self.sides = [rows[: self.max_faces] for rows in self.sides]
 
-    def apply_stage(self, batch_size: int, random_warp: bool) -> None:
-        """Stage overrides that live in the data pipeline."""
+    def apply_phase(self, batch_size: int, random_warp: bool) -> None:
+        """A training phase's overrides that live in the data pipeline."""
         self.batch_size = batch_size
         self.augment = replace(self.augment, random_warp=random_warp)
 
