@@ -165,3 +165,23 @@ def test_driver_helpers() -> None:
     assert ping_pong(5, 1) == 0
     kept = evenly(range(100), 10)
     assert len(kept) <= 10 and kept[0] == 0 and kept[-1] >= 80 and len(set(np.diff(kept))) == 1
+
+
+@pytest.mark.slow  # ~35 s on 2 cores: the untrained-liae tests above cover ae_swap_liae in the default run
+def test_trained_liae_generates_its_own_family(compose_cfg, inputs, tmp_path: Path) -> None:
+    """The documented route to ae_swap_liae: a short `train model=liae` into its own folder, then generate."""
+    from faceswap.commands import train
+    from tests.train_faces import sample_faces
+
+    out = tmp_path / "train_liae"
+    train.run(compose_cfg("train", ["model=liae", f"data.faces_dir={sample_faces()}", f"train.out_dir={out}"]))
+    overrides = method_overrides(compose_cfg, "sbi", inputs)
+    cfg = compose_cfg(
+        "generate",
+        [*overrides, "generate.methods=[ae_swap_liae]", f"manipulation.ae_swap_liae.checkpoint={out / 'generator.pt'}"],
+    )
+    result = run_generate(cfg)
+    recs = [r for r in read_index(cfg.generate.out_dir)["samples"] if r["label"] == 1]
+    assert result["methods"] == [recs[0]["method"]] and recs[0]["method"].startswith("liae")
+    assert len(recs) == 2 * FRAMES and {r["family"] for r in recs} == {"ae_swap_liae"}
+    assert recs[0]["generator"]["model"]["arch"] == "liae"
