@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-AREAS = ["ceiling", "preprocess", "train", "train_options", "swap", "detectors"]
+AREAS = ["ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

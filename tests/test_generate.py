@@ -30,8 +30,9 @@ def _overrides(inputs: dict[str, Path], *extra: str) -> list[str]:
     return [
         f"generate.faces_dir={run / 'faces'}",
         f"generate.collect_dir={run / 'collect'}",
-        f"generate.checkpoint={inputs['checkpoint']}",
-        "generate.mask=hull",
+        f"manipulation.ae_swap.checkpoint={inputs['checkpoint']}",
+        "manipulation.ae_swap.mask=hull",
+        "generate.methods=[ae_swap,sbi]",
         "generate.segment_frames=3",
         *extra,
     ]
@@ -87,9 +88,10 @@ def test_generate_writes_labelled_crops(compose_cfg, inputs) -> None:
 
 
 def test_runs_merge_methods_and_bench_reads_them(compose_cfg, inputs) -> None:
-    run_generate(compose_cfg("generate", _overrides(inputs, "generate.method=rct")))
+    run_generate(compose_cfg("generate", _overrides(inputs, "manipulation.ae_swap.method=rct")))
     cfg = compose_cfg(
-        "generate", _overrides(inputs, "generate.method=plain", "postprocess.color=none", "generate.sbi=false")
+        "generate",
+        _overrides(inputs, "manipulation.ae_swap.method=plain", "postprocess.color=none", "generate.methods=[ae_swap]"),
     )
     run_generate(cfg)
     methods = {r["method"] for r in read_index(cfg.generate.out_dir)["samples"]}
@@ -111,21 +113,28 @@ def test_video_route_and_missing_checkpoint(compose_cfg, inputs) -> None:
     cfg = compose_cfg(
         "generate",
         _overrides(
-            inputs, "generate.targets=video", "generate.max_frames=4", "generate.sbi=false", "generate.landmarks=source"
+            inputs,
+            "generate.targets=video",
+            "generate.max_frames=4",
+            "generate.methods=[ae_swap]",
+            "generate.landmarks=source",
         ),
     )
     run_generate(cfg)
     recs = read_index(cfg.generate.out_dir)["samples"]
     assert sum(r["label"] == 0 for r in recs) == 8 and all(r["label"] == 0 or r["method"] != "sbi" for r in recs)
     bad = compose_cfg(
-        "generate", _overrides(inputs, "generate.checkpoint=/nonexistent/g.pt", "generate.checkpoint_fallback=null")
+        "generate",
+        _overrides(
+            inputs, "manipulation.ae_swap.checkpoint=/nonexistent/g.pt", "manipulation.ae_swap.checkpoint_fallback=null"
+        ),
     )
     with pytest.raises(FaceswapError, match="generator checkpoint not found"):
         run_generate(bad)
 
 
 def test_provenance_detects_labelled_files_and_is_chance_when_stripped(compose_cfg, inputs) -> None:
-    cfg = compose_cfg("generate", _overrides(inputs, "generate.method=swap", "generate.sbi=false"))
+    cfg = compose_cfg("generate", _overrides(inputs, "manipulation.ae_swap.method=swap", "generate.methods=[ae_swap]"))
     run_generate(cfg)
     recs = read_index(cfg.generate.out_dir)["samples"]
     published = {r["published"] for r in recs if r["label"] == 1}

@@ -114,7 +114,7 @@ def test_generate_never_leaves_a_half_written_index(tmp_path: Path) -> None:
     preprocess.run(compose_stage("preprocess", tmp_path))
     ckpt = _checkpoint(tmp_path)
     synth = tmp_path / "runs" / "sample" / "synthetic"
-    overrides = [f"generate.checkpoint={ckpt}"]
+    overrides = [f"manipulation.ae_swap.checkpoint={ckpt}", "generate.methods=[ae_swap,sbi]"]
     killed = run_and_kill("generate", tmp_path, overrides, lambda: len(list(synth.rglob("*.png"))) >= 4)
     assert killed, "generate finished before it could be interrupted"
     index = synth / "index.json"

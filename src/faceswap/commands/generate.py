@@ -11,80 +11,53 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.provenance.label import label_output
-from faceswap.swap.engine import SwapEngine
-from faceswap.synth.builder import BuildOptions, Method, build_samples
+from faceswap.synth.builder import BuildOptions, build_samples
 from faceswap.synth.deepfakebench import import_deepfakebench
 from faceswap.synth.ffpp import import_ffpp, read_ffpp
 from faceswap.synth.index import index_path, read_index
+from faceswap.synth.methods import MANIPULATIONS, Context, Manipulation, MethodUnavailable, create_manipulation
 from faceswap.synth.publish import Publisher
 from faceswap.synth.targets import TargetFrame, faceset_targets, video_targets
 from faceswap.synth.writer import DatasetWriter, safe_name
-from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, FaceswapError
-from faceswap.utils.hashing import file_sha256
 from faceswap.utils.logging import console, print_summary, progress
 
 
-def resolve_checkpoint(g: DictConfig) -> Path:
-    path = Path(str(g.checkpoint))
-    if not path.is_file() and g.get("checkpoint_fallback") and Path(str(g.checkpoint_fallback)).is_file():
-        console.print(f"[yellow]{path} not found[/], using {g.checkpoint_fallback}")
-        path = Path(str(g.checkpoint_fallback))
-    if not path.is_file():
-        raise FaceswapError(
-            f"generator checkpoint not found: {path}",
-            "run `faceswap train` / `finetune` first or set generate.checkpoint",
-        )
-    return path
-
-
-def method_name(g: DictConfig, post: DictConfig, meta: dict[str, Any], ckpt: Path) -> str:
-    if g.get("method"):
-        return str(g.method)
-    arch = meta.get("model", {}).get("arch", "gen")
-    return f"{arch}{meta['resolution']}-{post.color}-{post.blend}-{g.mask}-{ckpt.parent.name}"
-
-
-def build_methods(cfg: DictConfig, identities: list[str]) -> list[Method]:
-    g = cfg.generate
-    ckpt = resolve_checkpoint(g)
-    generator, meta = load_generator(ckpt, device=g.device)
-    pair = list(meta["identities"])
-    ckpt_hash = file_sha256(ckpt)
-    variants = {None: {}, **(OmegaConf.to_container(g.variants, resolve=True) if g.variants else {})}  # type: ignore[dict-item]
-    methods = []
-    for variant, overrides in variants.items():
-        post_cfg = OmegaConf.merge(cfg.postprocess, overrides or {})
-        post: PostProcessor = instantiate(post_cfg)
-        engines = {}
-        for ident in identities:
-            target = pair[1] if ident == pair[0] else pair[0]
-            engines[ident] = SwapEngine.for_generator(
-                generator,
-                meta,
-                target,
-                postprocessor=post,
-                mask=str(g.mask),
-                batch_size=int(g.batch_size),
-                device=str(g.device),
+def build_methods(cfg: DictConfig, context: Context) -> tuple[list[Manipulation], dict[str, str]]:
+    """One method per entry of generate.methods (+ its config's `variants`); returns (methods, skipped)."""
+    group = cfg.get("manipulation") or {}
+    methods: list[Manipulation] = []
+    skipped: dict[str, str] = {}
+    for family in cfg.generate.methods:
+        MANIPULATIONS.get(str(family))  # a typo gets the list of registered names
+        if family not in group:
+            raise ConfigError(
+                f"manipulation method '{family}' has no options in the manipulation group",
+                f"add configs/manipulation/{family}.yaml and its name to the manipulation list in configs/base.yaml",
             )
-        name = str(variant) if variant else method_name(g, post_cfg, meta, ckpt)
-        record = {
-            "checkpoint": str(ckpt),
-            "checkpoint_sha256": ckpt_hash,
-            "mask_mode": str(g.mask),
-            "postprocess": OmegaConf.to_container(post_cfg, resolve=True),
-            "generator": {k: meta.get(k) for k in ("resolution", "face_type", "padding", "identities", "model")},
-        }
-        methods.append(Method(name, engines, record))
-    return methods
+        options = OmegaConf.to_container(group[family], resolve=True)
+        variants = options.pop("variants", None) or {}  # type: ignore[union-attr]
+        for variant, overrides in {None: {}, **variants}.items():
+            merged = OmegaConf.to_container(OmegaConf.merge(options, overrides or {}), resolve=True)
+            if variant:
+                merged["method"] = str(variant)  # type: ignore[index]
+            try:
+                methods.append(create_manipulation(str(family), context=context, **merged))  # type: ignore[arg-type]
+            except MethodUnavailable as exc:
+                skipped[str(variant or family)] = str(exc)
+                console.print(f"[yellow]skipping {variant or family}[/]: {exc} (manipulation.{family}.checkpoint)")
+            except FaceswapError as exc:
+                raise FaceswapError(f"{family}: {exc.problem}", f"{exc.fix} (manipulation.{family}.*)") from exc
+    names = [m.name for m in methods]
+    if len(names) != len(set(names)):
+        raise ConfigError(f"two methods share a name: {sorted(names)}", "give variants distinct names")
+    return methods, skipped
 
 
-def make_labeler(cfg: DictConfig, methods: list[Method]) -> Callable[[Path, str, str], object]:
+def make_labeler(cfg: DictConfig, methods: list[Manipulation]) -> Callable[[Path, str, str], object]:
     """Label a published fake video like `faceswap swap` labels its outputs (C2PA + sidecar)."""
-    checkpoints = {m.name: m.record["checkpoint"] for m in methods}
+    checkpoints = {m.name: m.record.get("checkpoint") for m in methods}
 
     def label(path: Path, method: str, media: str) -> object:
         facts = {"method": method, "purpose": "labelled synthetic dataset (faceswap generate)"}
@@ -93,6 +66,26 @@ def make_labeler(cfg: DictConfig, methods: list[Method]) -> Callable[[Path, str,
         )
 
     return label
+
+
+def identity_frames(cfg: DictConfig) -> Callable[[str, int | None], Iterator[TargetFrame]]:
+    """frames_of(identity, max_per_video): one identity's frames with landmarks, from the same route as targets."""
+    g = cfg.generate
+    if g.targets == "faceset":
+        return lambda ident, limit: faceset_targets(g.faces_dir, g.collect_dir, ident, 1, limit)
+    if g.targets == "video":
+        detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
+
+        def tracked(ident: str, limit: int | None) -> Iterator[TargetFrame]:
+            for video in identity_videos(g, ident):
+                yield from video_targets(video, ident, detector, landmarker, 1, limit)
+
+        return tracked
+    raise ConfigError(f"generate.targets must be faceset or video, got {g.targets!r}", "set generate.targets=faceset")
+
+
+def identity_videos(g: DictConfig, identity: str) -> list[Path]:
+    return [Path(str(v)) for v in (g.videos or {}).get(identity) or [Path(g.collect_dir) / identity / "clip.mp4"]]
 
 
 def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[TargetFrame], int]:
@@ -107,7 +100,7 @@ def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[Targ
         return (tf for gen in gens for tf in gen), len(sources)
     if g.targets == "video":
         detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
-        videos = {i: list((g.videos or {}).get(i) or [Path(g.collect_dir) / i / "clip.mp4"]) for i in identities}
+        videos = {i: identity_videos(g, i) for i in identities}
         gens = [
             video_targets(v, i, detector, landmarker, int(g.every), max_frames) for i, vs in videos.items() for v in vs
         ]
@@ -173,16 +166,14 @@ def import_dataset(cfg: DictConfig) -> dict[str, Any]:
 def finish_index(
     cfg: DictConfig,
     writer: DatasetWriter,
-    methods: list[Method],
+    methods: list[Manipulation],
     kept_methods: dict,
     segment: int | None,
     n_media: int,
 ) -> Path:
     """Assign splits and write index.json with every method's settings and the split rule used."""
     g = cfg.generate
-    method_meta = {**kept_methods, **{m.name: {"kind": "swap", **m.record} for m in methods}}
-    if g.sbi:
-        method_meta["sbi"] = {"kind": "self-blended", "reference": "Shiohara & Yamasaki, CVPR 2022"}
+    method_meta = {**kept_methods, **{m.name: m.describe() for m in methods}}
     rule = (
         f"pseudo-videos of {segment} frames (only {n_media} real videos)"
         if segment
@@ -214,8 +205,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     g = cfg.generate
     if g.get("source", "pipeline") != "pipeline":
         return import_dataset(cfg)
-    identities = list(g.identities or cfg.data.pair)
-    methods = build_methods(cfg, identities)
+    identities = [str(i) for i in (g.identities or cfg.data.pair)]
+    context = Context(identities, identity_frames(cfg), str(g.device), int(g.batch_size), int(g.seed))
+    methods, skipped = build_methods(cfg, context)
     frames, n_media = target_frames(cfg, identities)
     segment = int(g.segment_frames) if g.segment_frames and n_media < int(g.min_videos) else None
     opts = BuildOptions(
@@ -223,12 +215,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         crop_scale=float(g.crop_scale),
         batch_size=int(g.batch_size),
         segment_frames=segment,
-        sbi=bool(g.sbi),
         seed=int(g.seed),
     )
     out_dir = Path(str(g.out_dir))
     writer = DatasetWriter(out_dir, opts.crop_size)
-    replaced = {m.name for m in methods} | ({"sbi"} if opts.sbi else set())
+    replaced = {m.name for m in methods}
     kept, kept_methods = kept_records(out_dir, opts.crop_size, opts.crop_scale, replaced) if g.merge else ([], {})
     clear_outputs(out_dir, replaced if kept else None)
     landmarker = instantiate(cfg.landmarks) if g.landmarks == "redetect" else None
@@ -246,9 +237,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         {
             "index": index,
             **{f"samples {k}": v for k, v in counts.items()},
+            **{f"skipped {k}": v for k, v in skipped.items()},
             "kept from earlier runs": len(kept),
             "published videos": len(published),
         },
     )
     methods_all = sorted({r["method"] for r in writer.records if r["label"] == 1})
-    return {"index": str(index), "samples": len(writer.records), "methods": methods_all}
+    return {"index": str(index), "samples": len(writer.records), "methods": methods_all, "skipped": skipped}

@@ -1,4 +1,5 @@
-"""Published copies of the fakes: each method's swapped frames of each target video as one labelled mp4.
+"""Published copies of the fakes: each method's fake frames of each target video as one labelled mp4 with
+the target video's original audio (so a mouth-only fake's lips disagree with the sound it is heard with).
 
 Crops in the dataset carry no metadata; these files are what a swap would really publish (C2PA
 manifest + sidecar from `faceswap.provenance`, when enabled), so the `provenance` detector has files
@@ -41,7 +42,7 @@ class Publisher:
             self._close(other)  # targets arrive video by video: a new video ends the previous one
         if key not in self._open:
             fps = self._fps.setdefault(tf.media, probe(tf.media).fps or 25.0)
-            audio = tf.media if tf.has_audio else None
+            audio = tf.media if tf.has_audio else None  # the target's original sound track, as a real fake keeps
             writer = VideoWriter(self.root / rel, fps=fps, crf=self.crf, audio_from=audio).__enter__()
             self._open[key] = (writer, self.root / rel, tf.media)
         self._open[key][0].write(image)
