@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
@@ -30,12 +31,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     meta = {**source_meta, "identities": pair, "finetuned_from": str(ft["from"]), "module_policies": policies}
     with_cfg = cfg.copy()
     with_cfg.model.resolution = int(source_meta["resolution"])
-    datamodule = factory.build_datamodule(with_cfg, pair)
+    last = out_dir / "checkpoints" / "last.ckpt"
+    resume = last if (ft.get("resume", True) and last.is_file()) else None
+    holdout = factory.finetune_holdout(cfg, Path(str(ft["from"])), pair, out_dir, resume is not None)
+    datamodule = factory.build_datamodule(with_cfg, pair, holdout=holdout)
     module = factory.build_module(with_cfg, cfg.train, generator, plan, meta)
     same_pair = pair == list(source_meta["identities"])
     console.print(f"finetune from {ft['from']} ({'same pair' if same_pair else 'adapting to ' + '/'.join(pair)}):")
     frozen = apply_source(module, parts, policies, bool(ft.get("keep_discriminator", True)))
     plan = [replace(stage, frozen=tuple(sorted({*stage.frozen, *frozen}))) for stage in plan]
-    last = out_dir / "checkpoints" / "last.ckpt"
-    resume = last if (ft.get("resume", True) and last.is_file()) else None
     return fit_and_finish(with_cfg, module, datamodule, plan, out_dir, resume, "finetune")

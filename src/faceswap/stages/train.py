@@ -24,13 +24,14 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     pretrain = list(cfg.train.get("pretrain_identities") or [])
     pair = list(cfg.data.pair)
     plan = build_plan(factory.plain(cfg.train), cfg.stages.order, factory.plain(cfg.stages.plan), int(cfg.train.steps))
-    datamodule = factory.build_datamodule(cfg, pair, pretrain)
+    last = out_dir / "checkpoints" / "last.ckpt"
+    resume = last if (cfg.train.resume and last.is_file()) else None
+    holdout = factory.train_holdout(cfg, pretrain or pair, out_dir, resume is not None)
+    datamodule = factory.build_datamodule(cfg, pair, pretrain, holdout)
     generator = factory.build_generator_from_cfg(cfg, pair)
     meta = factory.faceset_meta(cfg.data.faces_dir, pretrain[:1] or pair, generator, cfg)
     meta["pretrain_identities"] = pretrain
     module = factory.build_module(cfg, cfg.train, generator, plan, meta)
-    last = out_dir / "checkpoints" / "last.ckpt"
-    resume = last if (cfg.train.resume and last.is_file()) else None
     return fit_and_finish(cfg, module, datamodule, plan, out_dir, resume, "train")
 
 
