@@ -93,8 +93,8 @@ def test_train_records_the_holdout_finetune_carries_it_and_eval_reads_it(tmp_pat
     assert carried.to_json()["identities"] == recorded["identities"]
     assert eval_stage.run_holdout(run / "finetune" / "generator.pt").to_json()["identities"] == recorded["identities"]
     (run / "finetune" / "holdout.json").unlink()
-    with pytest.raises(FaceswapError, match="no holdout.json"):
+    with pytest.raises(FaceswapError, match=r"no holdout\.json"):
         eval_stage.run_holdout(run / "finetune" / "generator.pt")
     assert eval_stage.run_holdout(None) is None
-    with pytest.raises(FaceswapError, match="data.holdout"):  # a resumed run may not change its holdout
+    with pytest.raises(FaceswapError, match=r"data\.holdout"):  # a resumed run may not change its holdout
         train.run(compose_stage("train", tmp_path, [*over, "train.steps=3", "data.holdout.fraction=0.3"]))

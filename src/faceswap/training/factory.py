@@ -117,7 +117,8 @@ def train_holdout(cfg: DictConfig, identities: Sequence[str], out_dir: Path, res
         if holdout.rule != rule or not set(identities) <= set(holdout.identities):
             raise ConfigError(
                 f"{path} was chosen with fraction={holdout.rule.fraction}, gap_s={holdout.rule.gap_s} for "
-                f"{sorted(holdout.identities)}; this run asks for {rule.fraction}, {rule.gap_s} for {sorted(identities)}",
+                f"{sorted(holdout.identities)}; this run asks for {rule.fraction}, {rule.gap_s} "
+                f"for {sorted(identities)}",
                 "resume with the run's data.holdout and identities, or train into a new train.out_dir",
             )
         return holdout
