@@ -147,3 +147,15 @@ def test_pose_coverage_counts_source_poses_the_target_was_trained_on(tmp_path: P
     pose_coverage_of(frames, EvalInputs(**(vars(inputs) | {"coverage_mirror": False})))
     assert frames[1].target_pose_distance > 20  # without flips, the left-looking source is not covered
     assert frames_csv(frames).splitlines()[2].split(",")[-1] == f"{frames[1].target_pose_distance:.3f}"
+
+
+def test_eval_never_falls_back_to_another_directions_swap(tmp_path: Path) -> None:
+    from faceswap.stages.eval import newest_video, swap_direction
+    from faceswap.utils.errors import FaceswapError
+
+    (tmp_path / "clip_b2a.mp4").write_bytes(b"")
+    with pytest.raises(FaceswapError, match=r"no a2b swap .*swap\.direction=a2b.*eval\.swapped=FILE"):
+        newest_video(tmp_path, "a2b", swap_direction(["a", "b"], "a", "b"))
+    (tmp_path / "clip_a2b.mp4").write_bytes(b"")
+    assert newest_video(tmp_path, "a2b", "a2b").name == "clip_a2b.mp4"
+    assert swap_direction(["alice", "bob"], "bob", "alice") == "b2a" and swap_direction(["a", "b"], "c", "a") == ""
