@@ -109,8 +109,12 @@ def test_eval_writes_metrics(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
     run_dir, _ = pipeline_run
     metrics = json.loads((run_dir / "eval" / "eval.json").read_text())
     assert "identity" in metrics and "reconstruction" in metrics
-    held = metrics["held_out"]  # frames whose faces were kept out of training (data.holdout_every)
-    assert held["source_frames"] == 3  # faces 0, 10, 20 of the 24 of debug=fast
+    held = metrics["held_out"]  # frames whose faces were kept out of training (train's holdout.json)
+    recorded = json.loads((run_dir / "finetune" / "holdout.json").read_text())  # carried over from train
+    assert recorded["origin"].endswith("train/holdout.json") and recorded["fraction"] == 0.15
+    held_a = sorted(i for _, i in recorded["identities"]["a"]["held_out"])
+    assert held["source_frames"] == len(held_a) == 4 and held_a == [20, 21, 22, 23]  # the last 15 % of 24 frames
+    assert metrics["holdout"]["faces"] == {"a": 4, "b": 4}
     assert held["frames"] <= min(held["source_frames"], metrics["frames"])  # frames with a face found in the swap
     assert "held-out frames" in (run_dir / "eval" / "eval.md").read_text()
     rows = (run_dir / "eval" / "frames.csv").read_text().splitlines()  # one row per measured frame
