@@ -43,9 +43,11 @@ def test_detector_trains_and_scores(name: str, toy: dict[str, Samples], x: dict[
     assert build_detector(name).skip_reason(x["train"]) is None
     scores = fit(name, toy, x).score(x["test"])
     assert scores.shape == (len(toy["test"]),) and np.isfinite(scores).all()
-    assert scores.min() >= 0.0 and scores.max() <= 1.0 and scores.std() > 0
-    if name in ("spectrum", "srm", "phase"):  # the toy fakes are easy for hand-crafted features
-        assert roc_auc(toy["test"].labels, scores) > 0.8
+    assert scores.min() >= 0.0 and scores.max() <= 1.0
+    # The toy fakes are easy: every detector must learn them. CNNs after 3 epochs (seed 0) measured AUC 1.0 (meso4)
+    # and 0.97 (sbi); seed 1 gave 0.89 / 0.78, so 0.75 is the floor (chance is 0.5; 6 real + 6 fake test crops).
+    floor = 0.75 if name in ("meso4", "sbi") else 0.8
+    assert roc_auc(toy["test"].labels, scores) >= floor
 
 
 def test_source_match_oracle_needs_the_test_originals(toy: dict[str, Samples], x: dict[str, DetectorInput]) -> None:
@@ -66,8 +68,9 @@ def test_feature_detector_is_deterministic(toy: dict[str, Samples], x: dict[str,
 
 def test_sbi_learns_without_fakes(toy: dict[str, Samples], x: dict[str, DetectorInput]) -> None:
     real = toy["train"].labels == 0
-    det = build_detector("sbi", seed=0, epochs=2).fit(x["train"].subset(real), toy["train"].labels[real])
-    assert det.score(x["test"]).shape == (len(toy["test"]),)
+    det = build_detector("sbi", seed=0, epochs=3).fit(x["train"].subset(real), toy["train"].labels[real])
+    # measured AUC 0.97 (seed 0) and 0.78 (seed 1) on the toy test set, never having seen a fake
+    assert roc_auc(toy["test"].labels, det.score(x["test"])) >= 0.75
     with pytest.raises(Exception, match="real and fake"):
         build_detector("spectrum").fit(x["train"].subset(real), toy["train"].labels[real])
 

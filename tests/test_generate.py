@@ -27,15 +27,16 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _overrides(inputs: dict[str, Path], *extra: str) -> list[str]:
     run = inputs["run_dir"]
-    return [
+    base = [
         f"generate.faces_dir={run / 'faces'}",
         f"generate.collect_dir={run / 'collect'}",
         f"manipulation.ae_swap.checkpoint={inputs['checkpoint']}",
         "manipulation.ae_swap.mask=hull",
         "generate.methods=[ae_swap,sbi]",
         "generate.segment_frames=3",
-        *extra,
     ]
+    keys = {e.split("=", 1)[0] for e in extra}
+    return [o for o in base if o.split("=", 1)[0] not in keys] + list(extra)
 
 
 def png_chunks(path: Path) -> list[str]:
@@ -144,3 +145,37 @@ def test_provenance_detects_labelled_files_and_is_chance_when_stripped(compose_c
     assert res["main"]["provenance"]["swap"]["auc"] == 1.0
     assert res["main"]["provenance_stripped"]["swap"]["auc"] == 0.5
     assert res["detectors"]["provenance"]["in_average"] is False and "provenance" not in res["robustness"]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_generate_never_deletes_an_earlier_dataset_it_cannot_merge_with(compose_cfg, inputs) -> None:
+    cfg = compose_cfg(
+        "generate",
+        _overrides(inputs, "manipulation.ae_swap.method=rct", "generate.methods=[ae_swap]", "generate.publish=false"),
+    )
+    run_generate(cfg)
+    out = Path(cfg.generate.out_dir)
+    index = out / "index.json"
+    before = _snapshot(out)
+    assert any(name.startswith("real/") for name in before)
+    other = _overrides(
+        inputs, "manipulation.ae_swap.method=plain", "generate.methods=[ae_swap]", "generate.publish=false"
+    )
+    for extra, problem in (
+        (["generate.crop_size=96"], "128 px crops"),
+        (["generate.merge=false"], r"merge=false would delete methods \['rct'\]"),
+    ):
+        with pytest.raises(FaceswapError, match=problem) as err:
+            run_generate(compose_cfg("generate", [*other, *extra]))
+        assert "generate.out_dir" in str(err.value) and "generate.overwrite=true" in str(err.value)
+        assert _snapshot(out) == before  # nothing deleted or rewritten
+    index.write_text('{"format": "faceswap-synthetic", "samp')  # e.g. a hand edit gone wrong
+    before = _snapshot(out)
+    with pytest.raises(FaceswapError, match="not valid JSON"):
+        run_generate(compose_cfg("generate", other))
+    assert _snapshot(out) == before
+    run_generate(compose_cfg("generate", [*other, "generate.overwrite=true"]))  # the explicit way to replace it
+    assert {r["method"] for r in read_index(out)["samples"]} == {"real", "plain"}

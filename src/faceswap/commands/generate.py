@@ -108,16 +108,30 @@ def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[Targ
     raise ConfigError(f"generate.targets must be faceset or video, got {g.targets!r}", "set generate.targets=faceset")
 
 
-def kept_records(out_dir: Path, crop_size: int, crop_scale: float, replaced: set[str]) -> tuple[list[dict], dict]:
-    """Records of other methods already in out_dir (merge across runs / multirun jobs)."""
-    if not index_path(out_dir).is_file():
+def kept_records(
+    out_dir: Path, crop_size: int, crop_scale: float, replaced: set[str], merge: bool
+) -> tuple[list[dict], dict]:
+    """Records of other methods already in out_dir (merge across runs / multirun jobs).
+
+    Refuses, with the data left untouched, whenever going on would drop data of earlier runs: an index it
+    cannot read, crops of another size or scale, or other methods with merge off. generate.overwrite=true
+    (handled by the caller) is the explicit way to replace them."""
+    path = index_path(out_dir)
+    if not path.is_file():
         return [], {}
+    fix = "set another generate.out_dir, or generate.overwrite=true to replace what is there"
     try:
         doc = read_index(out_dir)
-    except FaceswapError:
-        return [], {}
-    if doc.get("crop_size") != crop_size or doc.get("protocol", {}).get("crop_scale") != crop_scale:
-        return [], {}
+    except FaceswapError as exc:
+        raise FaceswapError(f"cannot merge with the earlier dataset in {out_dir}: {exc.problem}", fix) from exc
+    size, scale = doc.get("crop_size"), doc.get("protocol", {}).get("crop_scale")
+    if size != crop_size or scale != crop_scale:
+        raise FaceswapError(
+            f"{out_dir} holds {size} px crops at scale {scale}; this run makes {crop_size} px at {crop_scale}", fix
+        )
+    others = {r["method"] for r in doc["samples"] if r["label"] == 1} - replaced
+    if others and not merge:
+        raise FaceswapError(f"generate.merge=false would delete methods {sorted(others)} in {out_dir}", fix)
     keep = [r for r in doc["samples"] if r["label"] == 1 and r["method"] not in replaced]
     methods = {k: v for k, v in doc.get("methods", {}).items() if k not in replaced}
     return keep, methods
@@ -192,6 +206,11 @@ def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
     """Remove files this run rewrites (reals + `methods`, or everything when None) so no stale crop remains."""
     if methods is None:
         folders = [out_dir / name for name in ("real", "fake", "masks", "published")]
+        if any(f.is_dir() for f in folders):
+            why = (
+                "replacing" if index_path(out_dir).is_file() else "removing unindexed leftovers of an interrupted run:"
+            )
+            console.print(f"[yellow]generate: {why} {', '.join(f.name for f in folders if f.is_dir())} in {out_dir}[/]")
     else:
         folders = [out_dir / "real"] + [
             out_dir / top / safe_name(m) for m in methods for top in ("fake", "masks", "published")
@@ -220,7 +239,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     out_dir = Path(str(g.out_dir))
     writer = DatasetWriter(out_dir, opts.crop_size)
     replaced = {m.name for m in methods}
-    kept, kept_methods = kept_records(out_dir, opts.crop_size, opts.crop_scale, replaced) if g.merge else ([], {})
+    overwrite = bool(g.get("overwrite", False))
+    kept, kept_methods = (
+        ([], {}) if overwrite else kept_records(out_dir, opts.crop_size, opts.crop_scale, replaced, bool(g.merge))
+    )
     clear_outputs(out_dir, replaced if kept else None)
     landmarker = instantiate(cfg.landmarks) if g.landmarks == "redetect" else None
     publisher = Publisher(out_dir, make_labeler(cfg, methods)) if g.get("publish") else None

@@ -25,10 +25,12 @@ from pytorch_lightning.loggers import Logger
 from faceswap.data.augment import AugmentConfig
 from faceswap.data.datamodule import SwapDataModule
 from faceswap.data.faceset import read_faceset
+from faceswap.data.holdout import Holdout
 from faceswap.models.generator import SwapGenerator, build_generator
 from faceswap.training.adapt import apply_source, module_policies, read_source
 from faceswap.training.ema import ema_halflife_note
 from faceswap.training.export import generator_meta
+from faceswap.training.holdout import finetune_holdout, train_holdout
 from faceswap.training.loop import LoopOptions, TrainingRun
 from faceswap.training.module import SwapModule
 from faceswap.training.phases import PhaseSettings, build_plan
@@ -88,7 +90,11 @@ def build_module(
 
 
 def build_datamodule(
-    cfg: DictConfig, pair: Sequence[str], resolution: int | None = None, pretrain: Sequence[str] = ()
+    cfg: DictConfig,
+    pair: Sequence[str],
+    holdout: Holdout | None = None,
+    resolution: int | None = None,
+    pretrain: Sequence[str] = (),
 ) -> SwapDataModule:
     augment: AugmentConfig = instantiate({k: v for k, v in plain(cfg.augment).items() if k != "name"})
     return SwapDataModule(
@@ -101,7 +107,7 @@ def build_datamodule(
         seed=int(cfg.seed),
         pretrain_identities=list(pretrain),
         max_faces=int(cfg.train.get("max_faces", 0) or 0),
-        holdout_every=int(cfg.data.get("holdout_every", 0) or 0),
+        holdout=holdout,
     )
 
 
@@ -207,12 +213,13 @@ def build_train(cfg: DictConfig) -> TrainingRun:
     pretrain = list(cfg.train.get("pretrain_identities") or [])
     pair = list(cfg.data.pair)
     plan = phase_plan(cfg, cfg.phases, int(cfg.train.steps))
-    datamodule = build_datamodule(cfg, pair, pretrain=pretrain)
+    last = out_dir / "checkpoints" / "last.ckpt"
+    resume = last if (cfg.train.resume and last.is_file()) else None
+    holdout = train_holdout(cfg, pretrain or pair, out_dir, resume is not None)
+    datamodule = build_datamodule(cfg, pair, holdout, pretrain=pretrain)
     module = build_module(cfg, plan, pair)
     module.meta = faceset_meta(cfg, cfg.data.faces_dir, pretrain[:1] or pair, module.generator)
     module.meta["pretrain_identities"] = pretrain
-    last = out_dir / "checkpoints" / "last.ckpt"
-    resume = last if (cfg.train.resume and last.is_file()) else None
     trainers = build_trainers(cfg, out_dir)
     return TrainingRun(module, datamodule, plan, trainers, out_dir, loop_options(cfg), resume, ema_notes(module, plan))
 
@@ -227,13 +234,14 @@ def build_finetune(cfg: DictConfig) -> TrainingRun:
     generator = build_generator(source_meta["model"], pair)  # architecture comes from the checkpoint
     policies = module_policies(generator.module_groups(), plain(ft.get("modules")) or {})
     meta = {**source_meta, "identities": pair, "finetuned_from": str(ft["from"]), "module_policies": policies}
-    datamodule = build_datamodule(cfg, pair, resolution=int(source_meta["resolution"]))
+    last = out_dir / "checkpoints" / "last.ckpt"
+    resume = last if (ft.get("resume", True) and last.is_file()) else None
+    holdout = finetune_holdout(cfg, Path(str(ft["from"])), pair, out_dir, resume is not None)
+    datamodule = build_datamodule(cfg, pair, holdout, resolution=int(source_meta["resolution"]))
     module = build_module(cfg, plan, pair, generator=generator, meta=meta)
     same_pair = pair == list(source_meta["identities"])
     console.print(f"finetune from {ft['from']} ({'same pair' if same_pair else 'adapting to ' + '/'.join(pair)}):")
     frozen = apply_source(module, parts, policies, bool(ft.get("keep_discriminator", True)))
     plan = [phase.with_frozen(frozen) for phase in plan]
-    last = out_dir / "checkpoints" / "last.ckpt"
-    resume = last if (ft.get("resume", True) and last.is_file()) else None
     trainers = build_trainers(cfg, out_dir)
     return TrainingRun(module, datamodule, plan, trainers, out_dir, loop_options(cfg), resume, ema_notes(module, plan))

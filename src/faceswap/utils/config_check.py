@@ -66,7 +66,8 @@ def check_config(cfg: DictConfig, rules: Sequence[Rule]) -> None:
 # Keys users tune most. A key absent from the composed config is skipped (e.g. a group option without it).
 RULES: list[Rule] = [
     Rule("seed", int, 0),
-    Rule("data.holdout_every", int, 0),
+    Rule("data.holdout.fraction", float, 0.0, 0.9),
+    Rule("data.holdout.gap_s", float, 0.0),
     Rule("data.limit", int, 1, nullable=True),
     Rule("preprocess.size", int, 16, 4096),
     Rule("model.resolution", int, 16, 1024),
