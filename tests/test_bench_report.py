@@ -25,7 +25,7 @@ def test_bench_writes_consistent_report(compose_cfg, tmp_path: Path) -> None:
     cfg = compose_cfg("bench", OVERRIDES)
     build_toy_dataset(cfg.bench.dataset, n_videos=6, frames=5, size=64, methods=("coarse", "fine"))
     out = run_bench(cfg)
-    bench_dir = Path(cfg.bench.out_dir)
+    bench_dir = Path(cfg.paths.bench_dir)
     for name in ("results.json", "report.md", "roc.png", "robustness.png"):
         assert (bench_dir / name).stat().st_size > 0, name
     text = (bench_dir / "results.json").read_text()

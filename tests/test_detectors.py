@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceswap.bench.detectors import DETECTORS, build_detector
+from faceswap.bench.detectors import DETECTORS, create_detector
 from faceswap.bench.metrics import roc_auc
 from faceswap.bench.samples import Samples
 from faceswap.synth.index import load_samples, read_index, select
@@ -29,7 +29,7 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Samples]:
 
 @pytest.mark.parametrize("name", CROP_DETECTORS)
 def test_detector_trains_and_scores(name: str, toy: dict[str, Samples]) -> None:
-    det = build_detector(name, seed=0, **FAST.get(name, {}))
+    det = create_detector(name, seed=0, **FAST.get(name, {}))
     assert det.skip_reason(toy["train"]) is None
     det.fit(toy["train"], toy["val"])
     scores = det.score(toy["test"])
@@ -38,42 +38,42 @@ def test_detector_trains_and_scores(name: str, toy: dict[str, Samples]) -> None:
     if name in ("spectrum", "srm", "phase", "source_match"):  # the toy fakes are easy for hand-crafted features
         assert roc_auc(toy["test"].labels, scores) > 0.8
     if name == "source_match":  # without the originals in the corpus, test fakes find no source
-        blind = build_detector(name, seed=0).fit(toy["train"], toy["val"]).score(toy["test"])
+        blind = create_detector(name, seed=0).fit(toy["train"], toy["val"]).score(toy["test"])
         assert roc_auc(toy["test"].labels, blind) < roc_auc(toy["test"].labels, scores)
 
 
 def test_feature_detector_is_deterministic(toy: dict[str, Samples]) -> None:
-    a = build_detector("spectrum", seed=3).fit(toy["train"], toy["val"]).score(toy["test"])
-    b = build_detector("spectrum", seed=3).fit(toy["train"], toy["val"]).score(toy["test"])
+    a = create_detector("spectrum", seed=3).fit(toy["train"], toy["val"]).score(toy["test"])
+    b = create_detector("spectrum", seed=3).fit(toy["train"], toy["val"]).score(toy["test"])
     assert np.array_equal(a, b)
 
 
 def test_sbi_learns_without_fakes(toy: dict[str, Samples]) -> None:
     reals_only = toy["train"].subset(toy["train"].labels == 0)
-    det = build_detector("sbi", seed=0, epochs=2).fit(reals_only, toy["val"])
+    det = create_detector("sbi", seed=0, epochs=2).fit(reals_only, toy["val"])
     assert det.score(toy["test"]).shape == (len(toy["test"]),)
     with pytest.raises(Exception, match="real and fake"):
-        build_detector("spectrum").fit(reals_only)
+        create_detector("spectrum").fit(reals_only)
 
 
 def test_missing_landmarks_is_a_skip_reason(toy: dict[str, Samples], tmp_path: Path) -> None:
     from dataclasses import replace
 
     no_lm = replace(toy["train"], landmarks=None)
-    assert "landmarks" in build_detector("sbi").skip_reason(no_lm)
-    assert build_detector("spectrum").skip_reason(no_lm) is None
+    assert "landmarks" in create_detector("sbi").skip_reason(no_lm)
+    assert create_detector("spectrum").skip_reason(no_lm) is None
 
 
 def test_registry_lists_detectors_and_rejects_unknown() -> None:
     assert set(CROP_DETECTORS) <= set(DETECTORS.names())
     with pytest.raises(ConfigError, match="unknown detector"):
-        build_detector("oracle")
+        create_detector("oracle")
 
 
 def test_landmark_detectors_on_toy_videos(toy: dict[str, Samples]) -> None:
     """headpose reads per-frame landmarks, blink groups frames into videos; both score every frame."""
     for name in ("headpose", "blink"):
-        det = build_detector(name, seed=0, **({"min_frames": 4} if name == "blink" else {}))
+        det = create_detector(name, seed=0, **({"min_frames": 4} if name == "blink" else {}))
         assert det.skip_reason(toy["train"]) is None
         scores = det.fit(toy["train"], toy["val"]).score(toy["test"])
         assert scores.shape == (len(toy["test"]),) and np.isfinite(scores).all()

@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from faceswap.bench.detectors import build_detector
+from faceswap.bench.detectors import create_detector
 from faceswap.bench.detectors.avsync import audio_energy, lagged_correlations, mouth_opening
 from faceswap.bench.metrics import roc_auc
 from faceswap.bench.samples import Samples
@@ -65,7 +65,7 @@ def make_videos(root: Path, n: int = 8, seed: int = 0) -> Samples:
 def test_avsync_separates_lip_synced_from_unsynced_videos(tmp_path: Path) -> None:
     (tmp_path / "test").mkdir()
     train, test = make_videos(tmp_path, 8, seed=0), make_videos(tmp_path / "test", 4, seed=1)
-    det = build_detector("avsync", seed=0)
+    det = create_detector("avsync", seed=0)
     assert det.skip_reason(train) is None
     scores = det.fit(train).score(test)
     assert roc_auc(test.labels, scores) == 1.0
@@ -86,4 +86,4 @@ def test_avsync_skips_silent_data(tmp_path: Path) -> None:
     from dataclasses import replace
 
     silent = replace(make_videos(tmp_path, 2), has_audio=np.zeros(2 * FRAMES, bool))
-    assert "audio" in build_detector("avsync").skip_reason(silent)
+    assert "audio" in create_detector("avsync").skip_reason(silent)

@@ -28,8 +28,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _overrides(inputs: dict[str, Path], *extra: str) -> list[str]:
     run = inputs["run_dir"]
     return [
-        f"generate.faces_dir={run / 'faces'}",
-        f"generate.collect_dir={run / 'collect'}",
+        f"paths.faces_dir={run / 'faces'}",
+        f"paths.collect_dir={run / 'collect'}",
         f"generate.checkpoint={inputs['checkpoint']}",
         "generate.mask=hull",
         "generate.segment_frames=3",
@@ -50,7 +50,7 @@ def png_chunks(path: Path) -> list[str]:
 def test_generate_writes_labelled_crops(compose_cfg, inputs) -> None:
     cfg = compose_cfg("generate", _overrides(inputs))
     out = run_generate(cfg)
-    root = Path(cfg.generate.out_dir)
+    root = Path(cfg.paths.synthetic_dir)
     doc = read_index(root)
     recs = doc["samples"]
     reals = [r for r in recs if r["label"] == 0]
@@ -89,7 +89,7 @@ def test_runs_merge_methods_and_bench_reads_them(compose_cfg, inputs) -> None:
         "generate", _overrides(inputs, "generate.method=plain", "postprocess.color=none", "generate.sbi=false")
     )
     run_generate(cfg)
-    methods = {r["method"] for r in read_index(cfg.generate.out_dir)["samples"]}
+    methods = {r["method"] for r in read_index(cfg.paths.synthetic_dir)["samples"]}
     assert methods == {"real", "rct", "plain", "sbi"}
     bench_cfg = compose_cfg(
         "bench", ["detector=[spectrum]", "bench.n_boot=20", "~bench.robustness", "+bench.robustness={jpeg:[50]}"]
@@ -97,7 +97,7 @@ def test_runs_merge_methods_and_bench_reads_them(compose_cfg, inputs) -> None:
     res = run_bench(bench_cfg)["results"]
     auc = res["main"]["spectrum"]["all"]["auc"]
     assert 0.0 <= auc <= 1.0 and set(res["cross_method"]["spectrum"]) == {"rct", "plain", "sbi"}
-    assert json.loads((Path(bench_cfg.bench.out_dir) / "results.json").read_text())["methods"] == [
+    assert json.loads((Path(bench_cfg.paths.bench_dir) / "results.json").read_text())["methods"] == [
         "plain",
         "rct",
         "sbi",
@@ -112,7 +112,7 @@ def test_video_route_and_missing_checkpoint(compose_cfg, inputs) -> None:
         ),
     )
     run_generate(cfg)
-    recs = read_index(cfg.generate.out_dir)["samples"]
+    recs = read_index(cfg.paths.synthetic_dir)["samples"]
     assert sum(r["label"] == 0 for r in recs) == 8 and all(r["label"] == 0 or r["method"] != "sbi" for r in recs)
     bad = compose_cfg(
         "generate", _overrides(inputs, "generate.checkpoint=/nonexistent/g.pt", "generate.checkpoint_fallback=null")
@@ -124,9 +124,9 @@ def test_video_route_and_missing_checkpoint(compose_cfg, inputs) -> None:
 def test_provenance_detects_labelled_files_and_is_chance_when_stripped(compose_cfg, inputs) -> None:
     cfg = compose_cfg("generate", _overrides(inputs, "generate.method=swap", "generate.sbi=false"))
     run_generate(cfg)
-    recs = read_index(cfg.generate.out_dir)["samples"]
+    recs = read_index(cfg.paths.synthetic_dir)["samples"]
     published = {r["published"] for r in recs if r["label"] == 1}
-    assert len(published) == 2 and all((Path(cfg.generate.out_dir) / p).is_file() for p in published)
+    assert len(published) == 2 and all((Path(cfg.paths.synthetic_dir) / p).is_file() for p in published)
     bench_cfg = compose_cfg("bench", ["detector=[provenance,provenance_stripped]", "bench.n_boot=20"])
     res = run_bench(bench_cfg)["results"]
     assert res["main"]["provenance"]["swap"]["auc"] == 1.0

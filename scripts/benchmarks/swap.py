@@ -76,7 +76,7 @@ def measure(clip: Path, ckpt: Path, root: Path, device: str, extra: list[str] = 
             f"swap.checkpoint={ckpt}",
             f"swap.device={device}",
             f"provenance.key_dir={root / 'keys'}",
-            f"swap.output_dir={root / 'out'}",
+            f"paths.swap_dir={root / 'out'}",
             *extra,
         ],
     )

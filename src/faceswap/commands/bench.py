@@ -7,10 +7,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from faceswap.bench.detectors.base import Detector
+from faceswap.bench.detectors import DETECTORS, Detector, create_detector
 from faceswap.bench.report import write_report
 from faceswap.bench.runner import Protocol, Splits, run_benchmark
 from faceswap.synth.index import data_root, index_path, load_samples, read_index, read_rgb, select
@@ -20,7 +19,7 @@ from faceswap.utils.logging import console, print_summary
 
 
 def detector_factories(cfg: DictConfig) -> dict[str, partial[Detector]]:
-    """One zero-argument constructor per selected entry of the `detector` group."""
+    """One zero-argument constructor per selected entry of the `detector` group (key = registered name)."""
     group = cfg.get("detector") or {}
     wanted = cfg.bench.get("detectors")
     names = list(group) if wanted is None else list(wanted)
@@ -33,11 +32,12 @@ def detector_factories(cfg: DictConfig) -> dict[str, partial[Detector]]:
     factories = {}
     max_epochs = cfg.bench.get("max_epochs")
     for name in names:
-        node = group[name]
-        if "_target_" not in node:
-            raise ConfigError(f"detector '{name}' has no _target_", f"check configs/detector/{name}.yaml")
-        extra = {"epochs": min(int(node.epochs), int(max_epochs))} if max_epochs and "epochs" in node else {}
-        factories[name] = partial(instantiate, node, **extra)
+        if name not in DETECTORS:
+            raise ConfigError(f"detector '{name}' is not registered", f"choose from {', '.join(DETECTORS.names())}")
+        options = dict(OmegaConf.to_container(group[name], resolve=True) or {})
+        if max_epochs and "epochs" in options:
+            options["epochs"] = min(int(options["epochs"]), int(max_epochs))
+        factories[name] = partial(create_detector, name, seed=int(cfg.seed), **options)
     if not factories:
         raise ConfigError("no detector selected", "set `detector=[spectrum]` or bench.detectors")
     return factories
@@ -79,7 +79,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     factories = detector_factories(cfg)
     robustness = selected_perturbations(bc)
     protocol = Protocol(
-        seed=int(bc.seed), n_boot=int(bc.n_boot), cross_method=bool(bc.cross_method), robustness=robustness
+        seed=int(cfg.seed), n_boot=int(bc.n_boot), cross_method=bool(bc.cross_method), robustness=robustness
     )  # type: ignore[arg-type]
     console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(bc.dataset)}")
     results = run_benchmark(splits, factories, protocol, on_step=lambda msg: console.print(f"  {msg}"))
@@ -100,7 +100,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     results["detector_configs"] = {n: OmegaConf.to_container(cfg.detector[n], resolve=True) for n in factories}
     results["dataset_methods"] = doc.get("methods", {})
     results["wall_seconds"] = round(time.perf_counter() - start, 2)
-    paths = write_report(Path(bc.out_dir), results)
+    paths = write_report(Path(cfg.paths.bench_dir), results)
     avg = results["average"].get("all")
     rows: dict[str, object] = {f"AUC {n}": f"{m['all']['auc']:.3f}" for n, m in results["main"].items()}
     rows.update({k: str(v) for k, v in paths.items()})

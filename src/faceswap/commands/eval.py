@@ -25,23 +25,23 @@ def newest_video(folder: Path, tag: str = "") -> Path:
 def run(cfg: DictConfig) -> dict[str, Any]:
     ecfg = cfg.eval
     tag = f"{ecfg.source_identity}2{ecfg.target_identity}"
-    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.swap.output_dir), tag)
+    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.paths.swap_dir), tag)
     inputs = EvalInputs(
         swapped=require_file(swapped, "swapped video"),
         source=require_file(ecfg.source, "source video"),
         source_identity=str(ecfg.source_identity),
         target_identity=str(ecfg.target_identity),
-        faces_dir=Path(ecfg.faces_dir),
+        faces_dir=Path(cfg.paths.faces_dir),
         checkpoint=Path(ecfg.checkpoint) if ecfg.checkpoint else None,
         gallery={k: Path(v) for k, v in (ecfg.gallery or {}).items()},
-        holdout_every=int(ecfg.holdout_every or 0),
+        holdout_every=int(cfg.data.holdout_every or 0),
         max_frames=int(ecfg.max_frames),
         max_faces=int(ecfg.max_faces),
         coverage_radius_deg=float(ecfg.coverage_radius_deg),
         coverage_mirror=bool(ecfg.coverage_mirror),
     )
     result = evaluate(inputs)
-    out_dir = Path(ecfg.out_dir)
+    out_dir = Path(cfg.paths.eval_dir)
     atomic_write_text(out_dir / "frames.csv", frames_csv(result.pop("per_frame")))
     atomic_write_json(out_dir / "eval.json", result)
     markdown = to_markdown(result)

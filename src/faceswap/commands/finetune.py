@@ -19,8 +19,8 @@ from faceswap.utils.logging import console
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     ft = cfg.finetune
-    pl.seed_everything(int(cfg.train.seed), workers=True, verbose=False)
-    out_dir = ensure_writable_dir(ft.out_dir)
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    out_dir = ensure_writable_dir(cfg.paths.finetune_dir)
     parts, source_meta = read_source(ft["from"])
     pair = list(ft.pair)
     knobs = factory.stage_defaults(cfg.train, {k: v for k, v in factory.plain(ft).items() if k in KNOBS})

@@ -11,6 +11,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.models.generator import generator_name
 from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.provenance.label import label_output
 from faceswap.swap.engine import SwapEngine
@@ -43,8 +44,7 @@ def resolve_checkpoint(g: DictConfig) -> Path:
 def method_name(g: DictConfig, post: DictConfig, meta: dict[str, Any], ckpt: Path) -> str:
     if g.get("method"):
         return str(g.method)
-    arch = meta.get("model", {}).get("arch", "gen")
-    return f"{arch}{meta['resolution']}-{post.color}-{post.blend}-{g.mask}-{ckpt.parent.name}"
+    return f"{generator_name(meta, 'gen')}{meta['resolution']}-{post.color}-{post.blend}-{g.mask}-{ckpt.parent.name}"
 
 
 def build_methods(cfg: DictConfig, identities: list[str]) -> list[Method]:
@@ -102,12 +102,18 @@ def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[Targ
     if g.targets == "faceset":
         from faceswap.data.faceset import read_faceset
 
-        sources = {(i, r["source"]) for i in identities for r in read_faceset(Path(g.faces_dir) / i, check_files=False)}
-        gens = [faceset_targets(g.faces_dir, g.collect_dir, i, int(g.every), max_frames) for i in identities]
+        sources = {
+            (i, r["source"]) for i in identities for r in read_faceset(Path(cfg.paths.faces_dir) / i, check_files=False)
+        }
+        gens = [
+            faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, i, int(g.every), max_frames) for i in identities
+        ]
         return (tf for gen in gens for tf in gen), len(sources)
     if g.targets == "video":
         detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
-        videos = {i: list((g.videos or {}).get(i) or [Path(g.collect_dir) / i / "clip.mp4"]) for i in identities}
+        videos = {
+            i: list((g.videos or {}).get(i) or [Path(cfg.paths.collect_dir) / i / "clip.mp4"]) for i in identities
+        }
         gens = [
             video_targets(v, i, detector, landmarker, int(g.every), max_frames) for i, vs in videos.items() for v in vs
         ]
@@ -149,19 +155,19 @@ def import_dataset(cfg: DictConfig) -> dict[str, Any]:
     if not g.source_root:
         raise ConfigError(f"generate.source={g.source} needs generate.source_root", "set it to the dataset root / JSON")
     if g.source == "deepfakebench":
-        index = import_deepfakebench(g.source_root, g.out_dir)
+        index = import_deepfakebench(g.source_root, cfg.paths.synthetic_dir)
     elif g.source == "ffpp":
         videos = read_ffpp(g.source_root, str(g.compression), list(g.ffpp_methods) if g.ffpp_methods else None)
         finder = largest_face_landmarks(cfg) if g.detect_faces else None
         index = import_ffpp(
             videos,
-            g.out_dir,
+            cfg.paths.synthetic_dir,
             int(g.frames_per_video),
             int(g.crop_size),
             float(g.crop_scale),
             finder,
             tuple(float(x) for x in g.split),
-            int(g.seed),
+            int(cfg.seed),
         )
     else:
         raise ConfigError(f"unknown generate.source {g.source!r}", "choose pipeline, ffpp or deepfakebench")
@@ -194,7 +200,7 @@ def finish_index(
         "landmarks": str(g.landmarks),
         "targets": str(g.targets),
     }
-    return writer.finish(tuple(float(x) for x in g.split), int(g.seed), methods=method_meta, protocol=protocol)
+    return writer.finish(tuple(float(x) for x in g.split), int(cfg.seed), methods=method_meta, protocol=protocol)
 
 
 def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
@@ -224,9 +230,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         batch_size=int(g.batch_size),
         segment_frames=segment,
         sbi=bool(g.sbi),
-        seed=int(g.seed),
+        seed=int(cfg.seed),
     )
-    out_dir = Path(str(g.out_dir))
+    out_dir = Path(str(cfg.paths.synthetic_dir))
     writer = DatasetWriter(out_dir, opts.crop_size)
     replaced = {m.name for m in methods} | ({"sbi"} if opts.sbi else set())
     kept, kept_methods = kept_records(out_dir, opts.crop_size, opts.crop_scale, replaced) if g.merge else ([], {})

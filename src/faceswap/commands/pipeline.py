@@ -47,8 +47,8 @@ def reverse_config(cfg: DictConfig) -> DictConfig:
         OmegaConf.update(rev, "eval.source", source)
         OmegaConf.update(rev, "eval.source_identity", b)
         OmegaConf.update(rev, "eval.target_identity", a)
-        OmegaConf.update(rev, "eval.swapped", str(Path(cfg.swap.output_dir) / output_name(Path(source), f"{b}2{a}")))
-        OmegaConf.update(rev, "eval.out_dir", f"{Path(cfg.eval.out_dir)}_b2a")  # default: run_dir/eval_b2a
+        OmegaConf.update(rev, "eval.swapped", str(Path(cfg.paths.swap_dir) / output_name(Path(source), f"{b}2{a}")))
+        OmegaConf.update(rev, "paths.eval_dir", f"{Path(cfg.paths.eval_dir)}_b2a")  # default: run_dir/eval_b2a
     return rev
 
 

@@ -110,7 +110,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if int(p.size) < 16 or int(p.size) > 2048:
         raise ConfigError(f"preprocess.size={p.size} is out of range", "use 64..1024 (128 is the default)")
     identities = selected_identities(cfg, p.get("identities"))
-    collect_dir, faces_dir = Path(cfg.data.collect_dir), Path(cfg.data.faces_dir)
+    collect_dir, faces_dir = Path(cfg.paths.collect_dir), Path(cfg.paths.faces_dir)
     if p.get("merge"):
         return _merge(identities, faces_dir)
     shard = parse_shard(p.get("shard"))

@@ -19,14 +19,14 @@ from faceswap.utils.logging import console, print_summary
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    pl.seed_everything(int(cfg.train.seed), workers=True, verbose=False)
-    out_dir = ensure_writable_dir(cfg.train.out_dir)
+    pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    out_dir = ensure_writable_dir(cfg.paths.train_dir)
     pretrain = list(cfg.train.get("pretrain_identities") or [])
     pair = list(cfg.data.pair)
     plan = build_plan(factory.plain(cfg.train), cfg.phases.order, factory.plain(cfg.phases.plan), int(cfg.train.steps))
     datamodule = factory.build_datamodule(cfg, pair, pretrain)
     generator = factory.build_generator_from_cfg(cfg, pair)
-    meta = factory.faceset_meta(cfg.data.faces_dir, pretrain[:1] or pair, generator, cfg)
+    meta = factory.faceset_meta(cfg.paths.faces_dir, pretrain[:1] or pair, generator, cfg)
     meta["pretrain_identities"] = pretrain
     module = factory.build_module(cfg, cfg.train, generator, plan, meta)
     last = out_dir / "checkpoints" / "last.ckpt"

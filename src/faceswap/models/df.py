@@ -14,8 +14,6 @@ from faceswap.models.generator import GENERATORS, SwapGenerator
 class DFGenerator(SwapGenerator):
     """x [N,3,R,R] -> encoder [N,8e,R/16,R/16] -> inter [N,inter_ch,R/8,R/8] -> decoder_A or decoder_B."""
 
-    arch = "df"
-
     def __init__(
         self,
         resolution: int = 64,

@@ -80,13 +80,13 @@ def build_module(
 def build_datamodule(cfg: DictConfig, pair: Sequence[str], pretrain: Sequence[str] = ()) -> SwapDataModule:
     augment: AugmentConfig = instantiate({k: v for k, v in plain(cfg.augment).items() if k != "name"})
     return SwapDataModule(
-        faces_dir=str(cfg.data.faces_dir),
+        faces_dir=str(cfg.paths.faces_dir),
         pair=list(pair),
         resolution=int(cfg.model.resolution),
         augment=augment,
         batch_size=int(cfg.train.batch_size),
         num_workers=int(cfg.trainer.num_workers),
-        seed=int(cfg.train.seed),
+        seed=int(cfg.seed),
         pretrain_identities=list(pretrain),
         max_faces=int(cfg.train.get("max_faces", 0) or 0),
         holdout_every=int(cfg.data.get("holdout_every", 0) or 0),

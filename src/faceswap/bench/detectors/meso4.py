@@ -42,7 +42,6 @@ class Meso4(nn.Module):
 
 @DETECTORS.register("meso4")
 class Meso4Detector(CNNDetector):
-    name = "meso4"
     needs = frozenset({"crops"})
 
     def __init__(

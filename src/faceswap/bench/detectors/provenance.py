@@ -82,7 +82,6 @@ def strip_copy(path: Path, out_dir: Path) -> Path:
 
 @DETECTORS.register("provenance")
 class ProvenanceDetector(Detector):
-    name = "provenance"
     needs = frozenset({"files"})
     uses_fakes = False
     robust_to_crops = False
@@ -115,6 +114,14 @@ class ProvenanceDetector(Detector):
             else:
                 cache[file] = file_score(strip_copy(path, work) if work else path, self.check_watermark)
         return cache[file]
+
+
+@DETECTORS.register("provenance_stripped")
+class StrippedProvenanceDetector(ProvenanceDetector):
+    """`provenance` on metadata-stripped copies of each file: what survives a re-upload."""
+
+    def __init__(self, seed: int = 0, strip: bool = True, check_watermark: bool = True) -> None:
+        super().__init__(seed, strip, check_watermark)
 
 
 def file_score(path: Path, check_watermark: bool = True) -> float:

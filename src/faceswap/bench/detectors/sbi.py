@@ -44,7 +44,6 @@ def _reals_with_landmarks(samples: Samples) -> Samples:
 
 @DETECTORS.register("sbi")
 class SBIDetector(CNNDetector):
-    name = "sbi"
     needs = frozenset({"crops", "landmarks"})
     uses_fakes = False
 

@@ -52,7 +52,6 @@ def phash(crops: np.ndarray) -> np.ndarray:
 
 @DETECTORS.register("source_match")
 class SourceMatchDetector(FeatureDetector):
-    name = "source_match"
     needs = frozenset({"crops"})
 
     def __init__(
