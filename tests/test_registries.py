@@ -116,8 +116,8 @@ def test_detector_constructs_through_create_detector(name: str) -> None:
 
 def _scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
-    source = np.clip(rng.normal(90, 20, (48, 48, 3)) + [40, 0, -30], 0, 255).astype(np.uint8)  # reddish
-    target = np.clip(rng.normal(150, 25, (48, 48, 3)) + [-30, 10, 40], 0, 255).astype(np.uint8)  # bluish
+    source = np.clip(rng.normal(90, 20, (48, 48, 3)) + np.array([40, 0, -30]), 0, 255).astype(np.uint8)  # reddish
+    target = np.clip(rng.normal(150, 25, (48, 48, 3)) + np.array([-30, 10, 40]), 0, 255).astype(np.uint8)  # bluish
     mask = np.zeros((48, 48), np.float32)
     mask[12:36, 12:36] = 1.0
     return source, target, mask
