@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from faceswap.bench.detectors import DETECTORS, Detector, create_detector
 from faceswap.bench.report import write_report
 from faceswap.bench.runner import Protocol, Splits, run_benchmark
+from faceswap.commands.keys import translated
 from faceswap.synth.index import data_root, index_path, load_samples, read_index, read_rgb, select
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import safe_join
@@ -72,20 +73,21 @@ def load_splits(dataset: str, crop_size: int | None) -> tuple[dict[str, Any], Sp
     return doc, Splits(**parts)
 
 
+@translated("bench")
 def run(cfg: DictConfig) -> dict[str, Any]:
     bc = cfg.bench
     start = time.perf_counter()
-    doc, splits = load_splits(str(bc.dataset), bc.get("crop_size"))
+    doc, splits = load_splits(str(cfg.paths.synthetic_dir), bc.get("crop_size"))
     factories = detector_factories(cfg)
     robustness = selected_perturbations(bc)
     protocol = Protocol(
         seed=int(cfg.seed), n_boot=int(bc.n_boot), cross_method=bool(bc.cross_method), robustness=robustness
     )  # type: ignore[arg-type]
-    console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(bc.dataset)}")
+    console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(cfg.paths.synthetic_dir)}")
     results = run_benchmark(splits, factories, protocol, on_step=lambda msg: console.print(f"  {msg}"))
     results["protocol"] = {
         **doc.get("protocol", {}),
-        "dataset": str(index_path(bc.dataset)),
+        "dataset": str(index_path(cfg.paths.synthetic_dir)),
         "crop_size": splits.test.size,
         "samples": {
             s: {"real": int((p.labels == 0).sum()), "fake": int((p.labels == 1).sum())}

@@ -7,6 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from faceswap.commands.keys import translated
 from faceswap.eval.runner import EvalInputs, evaluate, frames_csv, to_markdown
 from faceswap.utils.errors import FaceswapError
 from faceswap.utils.io import atomic_write_json, atomic_write_text, require_file
@@ -22,6 +23,7 @@ def newest_video(folder: Path, tag: str = "") -> Path:
     return videos[-1]
 
 
+@translated("eval")
 def run(cfg: DictConfig) -> dict[str, Any]:
     ecfg = cfg.eval
     tag = f"{ecfg.source_identity}2{ecfg.target_identity}"

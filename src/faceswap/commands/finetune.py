@@ -8,6 +8,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from faceswap.commands.keys import translated
 from faceswap.commands.train import fit_and_finish
 from faceswap.models.generator import build_generator
 from faceswap.training import factory
@@ -17,6 +18,7 @@ from faceswap.utils.io import ensure_writable_dir
 from faceswap.utils.logging import console
 
 
+@translated("finetune")
 def run(cfg: DictConfig) -> dict[str, Any]:
     ft = cfg.finetune
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)

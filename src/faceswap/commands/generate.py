@@ -11,6 +11,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.commands.keys import translated
 from faceswap.models.generator import generator_name
 from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.provenance.label import label_output
@@ -216,6 +217,7 @@ def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
             shutil.rmtree(folder)
 
 
+@translated("generate")
 def run(cfg: DictConfig) -> dict[str, Any]:
     g = cfg.generate
     if g.get("source", "pipeline") != "pipeline":

@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from faceswap.commands.collect import selected_identities
+from faceswap.commands.keys import translated
 from faceswap.data.facesort import sort_faceset
 from faceswap.utils.errors import ConfigError
 from faceswap.utils.logging import print_summary
@@ -33,6 +34,7 @@ def sort_identities(cfg: DictConfig, identities: list[str] | None = None) -> dic
     return counts
 
 
+@translated("sort")
 def run(cfg: DictConfig) -> dict[str, Any]:
     counts = sort_identities(cfg)
     print_summary(

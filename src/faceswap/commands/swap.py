@@ -10,6 +10,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.commands.keys import translated
 from faceswap.face.detect import create_face_detector
 from faceswap.face.landmarks import create_landmarker
 from faceswap.face.track import FaceTracker
@@ -84,6 +85,7 @@ def build_engine(cfg: DictConfig, timer: PhaseTimer) -> tuple[SwapEngine, dict[s
     return engine, meta, tag
 
 
+@translated("swap")
 def run(cfg: DictConfig) -> dict[str, Any]:
     s = cfg.swap
     timer = PhaseTimer()

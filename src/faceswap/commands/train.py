@@ -8,6 +8,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from faceswap.commands.keys import translated
 from faceswap.training import factory
 from faceswap.training.export import save_generator
 from faceswap.training.loggers import close_loggers
@@ -18,6 +19,7 @@ from faceswap.utils.io import atomic_write_json, ensure_writable_dir
 from faceswap.utils.logging import console, print_summary
 
 
+@translated("train")
 def run(cfg: DictConfig) -> dict[str, Any]:
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     out_dir = ensure_writable_dir(cfg.paths.train_dir)

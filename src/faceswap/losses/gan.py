@@ -17,7 +17,7 @@ class GANLoss(nn.Module):
     def __init__(self, kind: str = "hinge") -> None:
         super().__init__()
         if kind not in GAN_KINDS:
-            raise ConfigError(f"unknown loss.gan_kind '{kind}'", f"choose one of: {', '.join(GAN_KINDS)}")
+            raise ConfigError(f"unknown GAN loss '{kind}'", f"choose one of: {', '.join(GAN_KINDS)}", param="gan_kind")
         self.kind = kind
 
     def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:

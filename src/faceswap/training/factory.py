@@ -48,7 +48,7 @@ def instantiate(node: Any, **kwargs: Any) -> Any:
 
 
 def build_generator_from_cfg(cfg: DictConfig, pair: Sequence[str]) -> SwapGenerator:
-    return instantiate(cfg.model.generator, identities=list(pair))
+    return instantiate(cfg.model.generator, identities=list(pair), resolution=int(cfg.model.resolution))
 
 
 def build_module(

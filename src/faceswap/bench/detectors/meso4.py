@@ -57,7 +57,9 @@ class Meso4Detector(CNNDetector):
             raise FaceswapError("meso4 needs real and fake training samples", "generate both")
         if train.size % 32:
             raise FaceswapError(
-                f"meso4 needs a crop side divisible by 32, got {train.size}", "set generate.crop_size=128"
+                f"meso4 needs a crop side divisible by 32, got {train.size}",
+                "use crops of 128 px (any multiple of 32)",
+                param="crop_size",
             )
         val_data = (val.crops, val.labels) if both_classes(val) else None
         self.fit_network(lambda: Meso4(train.size), lambda epoch, rng: (train.crops, train.labels), val_data)
