@@ -170,6 +170,6 @@ def test_tiny_and_huge_images_are_a_counted_skip_or_a_face(tmp_path: Path, compo
     )
     collect.run(cfg)
     preprocess.run(cfg)
-    summary = json.loads((Path(cfg.data.faces_dir) / "a" / "summary.json").read_text())
+    summary = json.loads((Path(cfg.paths.faces_dir) / "a" / "summary.json").read_text())
     assert summary["faces"] == 2, summary  # huge + normal
     assert sum(summary["dropped"].values()) == 1, summary  # tiny, counted with its reason

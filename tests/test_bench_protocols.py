@@ -18,7 +18,7 @@ FAST = ["detector=[spectrum]", "bench.n_boot=50", "bench.perturbations=[]", "ben
 
 def _results(cfg: Any) -> tuple[dict[str, Any], str]:
     run_bench(cfg)
-    out = Path(cfg.bench.out_dir)
+    out = Path(cfg.paths.bench_dir)
     res = json.loads((out / "results.json").read_text())
     report = (out / "report.md").read_text()
     assert report == render_markdown(res)
@@ -41,10 +41,10 @@ def _copy_is_real(rec: dict[str, Any]) -> None:
 def test_repeats_vary_and_reproduce(compose_cfg, tmp_path: Path) -> None:
     common = [*FAST, "bench.repeats=3", "bench.leave_one_family_out=false"]
     cfg = compose_cfg("bench", common)
-    build_toy_dataset(cfg.bench.dataset, n_videos=10, frames=3, size=48, methods=("coarse", "copy"))
-    _edit_index(Path(cfg.bench.dataset), _copy_is_real)  # label noise: "copy" fakes are the real pixels
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=10, frames=3, size=48, methods=("coarse", "copy"))
+    _edit_index(Path(cfg.paths.synthetic_dir), _copy_is_real)  # label noise: "copy" fakes are the real pixels
     res, report = _results(cfg)
-    again, _ = _results(compose_cfg("bench", [*common, f"bench.out_dir={tmp_path / 'again'}"]))
+    again, _ = _results(compose_cfg("bench", [*common, f"paths.bench_dir={tmp_path / 'again'}"]))
     rep = res["repeats"]["spectrum"]
     assert res["protocol"]["repeats"] == 3 and len(res["protocol"]["repeat_split_seeds"]) == 2
     assert rep["all"]["auc"]["values"][0] == res["main"]["spectrum"]["all"]["auc"]  # repeat 1 = stored split
@@ -58,7 +58,7 @@ def test_cross_dataset_table_has_in_domain_and_other_columns(compose_cfg, tmp_pa
     cfg = compose_cfg(
         "bench", [*FAST, "bench.leave_one_family_out=false", f"bench.test_datasets=[{other},{same_clips}]"]
     )
-    build_toy_dataset(cfg.bench.dataset, n_videos=6, frames=3, size=48, seed=0)
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=6, frames=3, size=48, seed=0)
     build_toy_dataset(other, n_videos=6, frames=3, size=64, seed=1)  # other crop size: resized on load
     _edit_index(other, lambda rec: rec.update(video_id=f"other-{rec['video_id']}"))
     build_toy_dataset(same_clips, n_videos=6, frames=3, size=48, seed=2)  # same video ids as the training data
@@ -69,7 +69,7 @@ def test_cross_dataset_table_has_in_domain_and_other_columns(compose_cfg, tmp_pa
     assert cross["synthetic"]["n_videos_real"] == 6 and cross["synthetic"]["auc"] > 0.8
     assert cross["synthetic"]["video_auc"] is not None and len(cross["synthetic"]["auc_ci95"]) == 2
     dropped = res["protocol"]["test_datasets"]["synthetic_2"]["videos_dropped_as_in_training"]
-    train_val = {r["video_id"] for r in read_index(cfg.bench.dataset)["samples"] if r["split"] != "test"}
+    train_val = {r["video_id"] for r in read_index(cfg.paths.synthetic_dir)["samples"] if r["split"] != "test"}
     assert dropped == len(train_val) and cross["synthetic_2"]["n_videos_real"] == 6 - dropped
     header = next(line for line in report.splitlines() if line.startswith("| detector | in-domain frame"))
     assert "synthetic frame / video" in header and "synthetic_2 frame / video" in header
@@ -77,8 +77,10 @@ def test_cross_dataset_table_has_in_domain_and_other_columns(compose_cfg, tmp_pa
 
 def test_leave_one_family_out_has_a_column_per_family(compose_cfg) -> None:
     cfg = compose_cfg("bench", FAST)
-    build_toy_dataset(cfg.bench.dataset, n_videos=6, frames=3, size=48, methods=("coarse", "mid", "fine"))
-    _edit_index(Path(cfg.bench.dataset), lambda rec: rec.update(family={"fine": "sharp"}.get(rec["method"], "soft")))
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=6, frames=3, size=48, methods=("coarse", "mid", "fine"))
+    _edit_index(
+        Path(cfg.paths.synthetic_dir), lambda rec: rec.update(family={"fine": "sharp"}.get(rec["method"], "soft"))
+    )
     res, report = _results(cfg)
     lofo = res["leave_one_family_out"]["spectrum"]
     assert res["families"] == ["sharp", "soft"] and set(lofo) == {"sharp", "soft"}
@@ -90,14 +92,14 @@ def test_leave_one_family_out_has_a_column_per_family(compose_cfg) -> None:
 
 def test_few_test_videos_warn_in_report_and_protocol(compose_cfg) -> None:
     cfg = compose_cfg("bench", [*FAST, "bench.leave_one_family_out=false"])
-    build_toy_dataset(cfg.bench.dataset, n_videos=6, frames=3, size=48)
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=6, frames=3, size=48)
     res, report = _results(cfg)
     videos = res["protocol"]["test_videos"]
     assert videos == {"real": 1, "fake": 1} and res["main"]["spectrum"]["all"]["n_videos_real"] == 1
     assert res["protocol"]["bootstrap_unit"].startswith("source video") and res["protocol"]["bootstrap_resamples"] == 50
     assert any("1 real / 1 fake test videos (< 10)" in w for w in res["protocol"]["warnings"])
     assert "> **Warning:** test split: only 1 real / 1 fake" in report
-    quiet, _ = _results(compose_cfg("bench", [*FAST, "bench.min_test_videos=1", "bench.out_dir=${paths.run_dir}/b2"]))
+    quiet, _ = _results(compose_cfg("bench", [*FAST, "bench.min_test_videos=1", "paths.bench_dir=${paths.run_dir}/b2"]))
     assert quiet["protocol"]["warnings"] == []
 
 
@@ -105,6 +107,6 @@ def test_repeats_below_one_is_refused(compose_cfg) -> None:
     from faceswap.utils.errors import FaceswapError
 
     cfg = compose_cfg("bench", [*FAST, "bench.repeats=0"])
-    build_toy_dataset(cfg.bench.dataset, n_videos=3, frames=2, size=48)
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=3, frames=2, size=48)
     with pytest.raises(FaceswapError, match=r"bench\.repeats"):
         run_bench(cfg)

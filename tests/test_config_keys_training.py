@@ -42,7 +42,7 @@ class ConstantTerm(LossTerm):
 
 
 def compose(command: str, root: Path, *extra: str) -> Any:
-    return compose_stage(command, root, [f"data.faces_dir={sample_faces()}", *OVERRIDES, *extra])
+    return compose_stage(command, root, [f"paths.faces_dir={sample_faces()}", *OVERRIDES, *extra])
 
 
 def leaf_keys(cfg: Any) -> list[str]:
@@ -106,7 +106,7 @@ def test_finetune_consumers_see_each_override(trained: tuple[Path, dict[str, Any
     extra = "+loss.terms.extra={_target_: tests.test_config_keys_training.ConstantTerm, weight: 0.5}"
     cfg = compose("finetune", root, "finetune.steps=1", extra)
     finetune.run(cfg)
-    ckpt = torch.load(Path(cfg.finetune.out_dir) / "checkpoints" / "last.ckpt", weights_only=True)
+    ckpt = torch.load(Path(cfg.paths.finetune_dir) / "checkpoints" / "last.ckpt", weights_only=True)
     phase = ckpt["faceswap_state"]["phase"]
     assert (phase["batch_size"], phase["gan_weight"]) == (BATCH, GAN)
     lr_g, lr_d = (state["param_groups"][0]["lr"] for state in ckpt["optimizer_states"])

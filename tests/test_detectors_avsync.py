@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from faceswap.bench.detectors import build_detector
+from faceswap.bench.detectors import create_detector
 from faceswap.bench.detectors.avsync import audio_energy, lagged_correlations, mouth_opening
 from faceswap.bench.inputs import DetectorInput, MediaRef, detector_input
 from faceswap.bench.metrics import roc_auc
@@ -84,7 +84,7 @@ def seen(samples: Samples, seed: int = 0) -> DetectorInput:
 
 def test_avsync_separates_lip_synced_from_unsynced_videos(tmp_path: Path) -> None:
     train, test = make_videos(tmp_path, 8, seed=0), make_videos(tmp_path / "test", 4, seed=1)
-    det = build_detector("avsync", seed=0)
+    det = create_detector("avsync", seed=0)
     assert det.skip_reason(seen(train)) is None
     scores = det.fit(seen(train), train.labels).score(seen(test))
     assert roc_auc(test.labels, scores) == 1.0
@@ -105,7 +105,7 @@ def test_signals_by_hand(tmp_path: Path) -> None:
 
 def test_avsync_skips_data_without_audio(tmp_path: Path) -> None:
     silent = replace(make_videos(tmp_path, 2), media=np.full(2 * FRAMES, None, dtype=object))
-    assert "audio" in build_detector("avsync").skip_reason(seen(silent))
+    assert "audio" in create_detector("avsync").skip_reason(seen(silent))
 
 
 def test_silent_fakes_are_left_out_not_a_feature(tmp_path: Path) -> None:
@@ -115,12 +115,12 @@ def test_silent_fakes_are_left_out_not_a_feature(tmp_path: Path) -> None:
         [make_videos(tmp_path / "a", 8, 0, synced_fakes=True), make_videos(tmp_path / "b", 8, 1, True, True)]
     )
     test = concat([make_videos(tmp_path / "c", 8, 2, synced_fakes=True), make_videos(tmp_path / "d", 8, 3, True, True)])
-    det = build_detector("avsync", seed=0).fit(seen(train), train.labels)
+    det = create_detector("avsync", seed=0).fit(seen(train), train.labels)
     scores = det.score(seen(test))
     silent = ~test.has_audio
     assert silent.sum() == 4 * FRAMES and np.isnan(scores[silent]).all() and np.isfinite(scores[~silent]).all()
     audible = train.has_audio
-    alone = build_detector("avsync", seed=0).fit(seen(train.subset(audible)), train.labels[audible])
+    alone = create_detector("avsync", seed=0).fit(seen(train.subset(audible)), train.labels[audible])
     np.testing.assert_allclose(alone.score(seen(test))[~silent], scores[~silent], atol=1e-9)
 
 
@@ -128,7 +128,7 @@ def test_runner_counts_what_avsync_leaves_out(tmp_path: Path) -> None:
     """FaceForensics++-like: every fake is silent. main's avsync scored AUC 1.0 from "no audio" alone; now the
     fakes are excluded, avsync cannot fit and is skipped, and the report gets the excluded counts."""
     parts = [make_videos(tmp_path / s, 6, seed, silent_fakes=True) for seed, s in enumerate(("tr", "va", "te"))]
-    res = run_benchmark(Splits(*parts), {"avsync": lambda: build_detector("avsync")}, Protocol(n_boot=10))
+    res = run_benchmark(Splits(*parts), {"avsync": lambda: create_detector("avsync")}, Protocol(n_boot=10))
     entry = res["detectors"]["avsync"]
     assert entry["status"] == "skipped" and "avsync" not in res["main"]
     assert entry["excluded"]["train"] == {"real": 0, "fake": 3 * FRAMES}
@@ -143,7 +143,7 @@ def test_runner_drops_declined_rows_from_metrics(tmp_path: Path) -> None:
         )
 
     splits = Splits(videos("tr", 0), videos("va", 2), videos("te", 4))
-    res = run_benchmark(splits, {"avsync": lambda: build_detector("avsync")}, Protocol(n_boot=10, cross_method=False))
+    res = run_benchmark(splits, {"avsync": lambda: create_detector("avsync")}, Protocol(n_boot=10, cross_method=False))
     entry = res["detectors"]["avsync"]
     assert entry["status"] == "ok" and entry["excluded"]["test"] == {"real": 0, "fake": 4 * FRAMES}
     assert res["main"]["avsync"]["all"]["auc"] == 1.0  # the lip-sync cue, on the fakes that have a soundtrack

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from faceswap.bench.detectors import DETECTORS, build_detector
+from faceswap.bench.detectors import DETECTORS, create_detector
 from faceswap.bench.detectors.cnn import CNNDetector
 from faceswap.bench.inputs import DetectorInput, detector_input
 from faceswap.bench.samples import Samples
@@ -114,7 +114,7 @@ def scrambled(samples: Samples, folder: Path, rng: np.random.Generator, shuffle:
 def fit_score(name: str, parts: dict[str, Samples], root: Path, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x: dict[str, DetectorInput] = {s: detector_input(parts[s], rng) for s in SPLITS}
-    det = build_detector(name, seed=0, **options(name, root))
+    det = create_detector(name, seed=0, **options(name, root))
     assert det.skip_reason(x["train"]) is None and det.skip_reason(x["test"]) is None
     det.fit(x["train"], parts["train"].labels, x["val"], parts["val"].labels)
     return det.score(x["test"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceswap.bench.detectors import build_detector
+from faceswap.bench.detectors import create_detector
 from faceswap.bench.inputs import detector_input
 from faceswap.synth.index import load_samples, read_index, select
 from faceswap.synth.toy import build_toy_dataset
@@ -28,13 +28,13 @@ def test_missing_timm_is_a_skip_reason(toy, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "timm" else real_find_spec(name, *a)
     )
-    assert "timm is not installed" in build_detector("xception").skip_reason(toy["train"][0])
+    assert "timm is not installed" in create_detector("xception").skip_reason(toy["train"][0])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["xception", "efficientnet_b4"])
 def test_timm_detector_trains_from_random_init(name: str, toy, tmp_path: Path) -> None:
     pytest.importorskip("timm")
-    det = build_detector(name, seed=0, epochs=1, batch_size=16, device="cpu")
+    det = create_detector(name, seed=0, epochs=1, batch_size=16, device="cpu")
     scores = det.fit(*toy["train"], *toy["val"]).score(toy["test"][0])
     assert scores.shape == (len(toy["test"][1]),) and np.isfinite(scores).all()

@@ -28,8 +28,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _overrides(inputs: dict[str, Path], *extra: str) -> list[str]:
     run = inputs["run_dir"]
     base = [
-        f"generate.faces_dir={run / 'faces'}",
-        f"generate.collect_dir={run / 'collect'}",
+        f"paths.faces_dir={run / 'faces'}",
+        f"paths.collect_dir={run / 'collect'}",
         f"manipulation.ae_swap.checkpoint={inputs['checkpoint']}",
         "manipulation.ae_swap.mask=hull",
         "generate.methods=[ae_swap,sbi]",
@@ -52,7 +52,7 @@ def png_chunks(path: Path) -> list[str]:
 def test_generate_writes_labelled_crops(compose_cfg, inputs) -> None:
     cfg = compose_cfg("generate", _overrides(inputs))
     out = run_generate(cfg)
-    root = Path(cfg.generate.out_dir)
+    root = Path(cfg.paths.synthetic_dir)
     doc = read_index(root)
     recs = doc["samples"]
     reals = [r for r in recs if r["label"] == 0]
@@ -95,7 +95,7 @@ def test_runs_merge_methods_and_bench_reads_them(compose_cfg, inputs) -> None:
         _overrides(inputs, "manipulation.ae_swap.method=plain", "postprocess.color=none", "generate.methods=[ae_swap]"),
     )
     run_generate(cfg)
-    methods = {r["method"] for r in read_index(cfg.generate.out_dir)["samples"]}
+    methods = {r["method"] for r in read_index(cfg.paths.synthetic_dir)["samples"]}
     assert methods == {"real", "rct", "plain", "sbi"}
     bench_cfg = compose_cfg(
         "bench", ["detector=[spectrum]", "bench.n_boot=20", "~bench.robustness", "+bench.robustness={jpeg:[50]}"]
@@ -103,7 +103,7 @@ def test_runs_merge_methods_and_bench_reads_them(compose_cfg, inputs) -> None:
     res = run_bench(bench_cfg)["results"]
     auc = res["main"]["spectrum"]["all"]["auc"]
     assert 0.0 <= auc <= 1.0 and set(res["cross_method"]["spectrum"]) == {"rct", "plain", "sbi"}
-    assert json.loads((Path(bench_cfg.bench.out_dir) / "results.json").read_text())["methods"] == [
+    assert json.loads((Path(bench_cfg.paths.bench_dir) / "results.json").read_text())["methods"] == [
         "plain",
         "rct",
         "sbi",
@@ -122,7 +122,7 @@ def test_video_route_and_missing_checkpoint(compose_cfg, inputs) -> None:
         ),
     )
     run_generate(cfg)
-    recs = read_index(cfg.generate.out_dir)["samples"]
+    recs = read_index(cfg.paths.synthetic_dir)["samples"]
     assert sum(r["label"] == 0 for r in recs) == 8 and all(r["label"] == 0 or r["method"] != "sbi" for r in recs)
     bad = compose_cfg(
         "generate",
@@ -137,9 +137,9 @@ def test_video_route_and_missing_checkpoint(compose_cfg, inputs) -> None:
 def test_provenance_detects_labelled_files_and_is_chance_when_stripped(compose_cfg, inputs) -> None:
     cfg = compose_cfg("generate", _overrides(inputs, "manipulation.ae_swap.method=swap", "generate.methods=[ae_swap]"))
     run_generate(cfg)
-    recs = read_index(cfg.generate.out_dir)["samples"]
+    recs = read_index(cfg.paths.synthetic_dir)["samples"]
     published = {r["published"] for r in recs if r["label"] == 1}
-    assert len(published) == 2 and all((Path(cfg.generate.out_dir) / p).is_file() for p in published)
+    assert len(published) == 2 and all((Path(cfg.paths.synthetic_dir) / p).is_file() for p in published)
     bench_cfg = compose_cfg("bench", ["detector=[provenance,provenance_stripped]", "bench.n_boot=20"])
     res = run_bench(bench_cfg)["results"]
     assert res["main"]["provenance"]["swap"]["auc"] == 1.0
@@ -157,7 +157,7 @@ def test_generate_never_deletes_an_earlier_dataset_it_cannot_merge_with(compose_
         _overrides(inputs, "manipulation.ae_swap.method=rct", "generate.methods=[ae_swap]", "generate.publish=false"),
     )
     run_generate(cfg)
-    out = Path(cfg.generate.out_dir)
+    out = Path(cfg.paths.synthetic_dir)
     index = out / "index.json"
     before = _snapshot(out)
     assert any(name.startswith("real/") for name in before)
@@ -170,7 +170,7 @@ def test_generate_never_deletes_an_earlier_dataset_it_cannot_merge_with(compose_
     ):
         with pytest.raises(FaceswapError, match=problem) as err:
             run_generate(compose_cfg("generate", [*other, *extra]))
-        assert "generate.out_dir" in str(err.value) and "generate.overwrite=true" in str(err.value)
+        assert "paths.synthetic_dir" in str(err.value) and "generate.overwrite=true" in str(err.value)
         assert _snapshot(out) == before  # nothing deleted or rewritten
     index.write_text('{"format": "faceswap-synthetic", "samp')  # e.g. a hand edit gone wrong
     before = _snapshot(out)

@@ -81,7 +81,7 @@ def test_train_records_the_holdout_finetune_carries_it_and_eval_reads_it(tmp_pat
     from tests.train_faces import sample_faces
 
     faces = sample_faces()
-    over = [f"data.faces_dir={faces}", "train.steps=2", "finetune.steps=1", "train.preview_every=0"]
+    over = [f"paths.faces_dir={faces}", "train.steps=2", "finetune.steps=1", "train.preview_every=0"]
     train.run(compose_stage("train", tmp_path, over))
     run = tmp_path / "runs" / "sample"
     recorded = json.loads((run / "train" / "holdout.json").read_text())

@@ -77,7 +77,7 @@ def _cycle_module(samples: int) -> SwapModule:
     from faceswap.models import build_generator
 
     tiny = {"enc_dims": 4, "latent_dims": 16, "inter_dims": 8, "dec_dims": 4, "mask_dims": 2}
-    generator = build_generator({"arch": "df", "resolution": 64, **tiny}, ["a", "b"])
+    generator = build_generator({"name": "df", "resolution": 64, **tiny}, ["a", "b"])
     losses = {"reconstruction": ReconstructionLoss(), "gan": GANLoss(), "cycle": CycleLoss(1.0, samples)}
     return SwapModule(generator, None, losses, torch.optim.Adam)
 

@@ -37,11 +37,11 @@ def test_families_round_trip_through_ffpp_and_deepfakebench(compose_cfg, inputs,
     ]
     cfg = compose_cfg("generate", overrides)  # the default generate.methods: every family but ae_swap_liae
     run_generate(cfg)
-    original = read_index(cfg.generate.out_dir)["samples"]
+    original = read_index(cfg.paths.synthetic_dir)["samples"]
     family_of = {r["method"]: r["family"] for r in original if r["label"] == 1}
     assert set(family_of.values()) == DEFAULT_FAMILIES
 
-    root = export_ffpp(cfg.generate.out_dir, tmp_path / "ffpp", compression="raw")
+    root = export_ffpp(cfg.paths.synthetic_dir, tmp_path / "ffpp", compression="raw")
     folders = {p.name for p in (root / "manipulated_sequences").iterdir()}
     assert folders == set(family_of)  # one manipulation folder per method
     videos = read_ffpp(root, "raw")
@@ -53,7 +53,7 @@ def test_families_round_trip_through_ffpp_and_deepfakebench(compose_cfg, inputs,
         (r["method"], r["split"]) for r in original if r["video_id"] in ids or r["label"] == 1
     )
 
-    out_json, _ = export_deepfakebench(cfg.generate.out_dir, tmp_path / "dfb" / "faceswap.json")
+    out_json, _ = export_deepfakebench(cfg.paths.synthetic_dir, tmp_path / "dfb" / "faceswap.json")
     labels = set(json.loads(out_json.read_text())["faceswap"])
     assert labels == {"faceswap-real"} | {f"faceswap-{m}" for m in family_of}
     imported = import_deepfakebench(out_json, tmp_path / "dfb_in")
@@ -65,7 +65,7 @@ def test_families_round_trip_through_ffpp_and_deepfakebench(compose_cfg, inputs,
     bench_cfg = compose_cfg(
         "bench",
         [
-            f"bench.dataset={tmp_path / 'ff_in'}",
+            f"paths.synthetic_dir={tmp_path / 'ff_in'}",
             "detector=[spectrum]",
             "bench.n_boot=20",
             "bench.perturbations=[]",

@@ -36,7 +36,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     run = tmp_path_factory.mktemp("methods") / "run"
     paths = write_run_inputs(run, frames=FRAMES)
     for arch in ("df", "liae"):
-        generator = build_generator({**TINY_DF, "arch": arch}, ["a", "b"])
+        generator = build_generator({**TINY_DF, "name": arch}, ["a", "b"])
         save_generator(run / f"gen_{arch}" / "generator.pt", generator, generator_meta(generator))
     return paths
 
@@ -110,7 +110,7 @@ def test_generate_writes_each_family(compose_cfg, inputs, name: str) -> None:
         [*method_overrides(compose_cfg, name, inputs), f"generate.methods=[{name}]", "generate.segment_frames=3"],
     )
     run_generate(cfg)
-    root = Path(cfg.generate.out_dir)
+    root = Path(cfg.paths.synthetic_dir)
     recs = read_index(root)["samples"]
     reals = {(r["video_id"], r["frame_index"]): r for r in recs if r["label"] == 0}
     fakes = [r for r in recs if r["label"] == 1]
@@ -174,14 +174,14 @@ def test_trained_liae_generates_its_own_family(compose_cfg, inputs, tmp_path: Pa
     from tests.train_faces import sample_faces
 
     out = tmp_path / "train_liae"
-    train.run(compose_cfg("train", ["model=liae", f"data.faces_dir={sample_faces()}", f"train.out_dir={out}"]))
+    train.run(compose_cfg("train", ["model=liae", f"paths.faces_dir={sample_faces()}", f"paths.train_dir={out}"]))
     overrides = method_overrides(compose_cfg, "sbi", inputs)
     cfg = compose_cfg(
         "generate",
         [*overrides, "generate.methods=[ae_swap_liae]", f"manipulation.ae_swap_liae.checkpoint={out / 'generator.pt'}"],
     )
     result = run_generate(cfg)
-    recs = [r for r in read_index(cfg.generate.out_dir)["samples"] if r["label"] == 1]
+    recs = [r for r in read_index(cfg.paths.synthetic_dir)["samples"] if r["label"] == 1]
     assert result["methods"] == [recs[0]["method"]] and recs[0]["method"].startswith("liae")
     assert len(recs) == 2 * FRAMES and {r["family"] for r in recs} == {"ae_swap_liae"}
-    assert recs[0]["generator"]["model"]["arch"] == "liae"
+    assert recs[0]["generator"]["model"]["name"] == "liae"

@@ -17,8 +17,8 @@ from tests.train_faces import sample_faces
 
 
 def run_train(root: Path, *overrides: str) -> tuple[dict[str, Any], Path]:
-    cfg = compose_stage("train", root, [f"data.faces_dir={sample_faces()}", *overrides])
-    return train.run(cfg), Path(cfg.train.out_dir)
+    cfg = compose_stage("train", root, [f"paths.faces_dir={sample_faces()}", *overrides])
+    return train.run(cfg), Path(cfg.paths.train_dir)
 
 
 def metrics(out_dir: Path) -> list[dict[str, str]]:
@@ -64,7 +64,7 @@ def test_generator_contract_from_export_and_checkpoint(fast_run: tuple[dict[str,
         torch.load(path, weights_only=True)  # plain containers only
         gen, meta = load_generator(path)
         assert meta["resolution"] == 64 and meta["identities"] == ["a", "b"] and meta["face_type"] == "full"
-        assert meta["model"]["arch"] == "df" and isinstance(meta["model"], dict) and "padding" in meta
+        assert meta["model"]["name"] == "df" and isinstance(meta["model"], dict) and "padding" in meta
         rgb, mask = gen(x, "b")
         assert rgb.shape == (3, 3, 64, 64) and mask.shape == (3, 1, 64, 64)
         assert float(rgb.min()) >= 0 and float(rgb.max()) <= 1

@@ -65,7 +65,7 @@ def test_joblib_sweep_over_gan_weight(tmp_path: Path) -> None:
         "debug=fast",
         "loss.terms.gan.weight=0,0.1",
         "train.steps=3",
-        f"data.faces_dir={sample_faces()}",
+        f"paths.faces_dir={sample_faces()}",
         f"paths.root_dir={tmp_path}",
     ]
     proc = subprocess.run(
@@ -87,5 +87,5 @@ def test_cpu_experiments_swap_and_evaluate_both_directions(tmp_path: Path) -> No
     rev = reverse_config(cfg)
     assert (rev.swap.direction, rev.swap.input, rev.eval.source) == ("b2a", "/v/p2.mp4", "/v/p2.mp4")
     assert (rev.eval.source_identity, rev.eval.target_identity) == ("b", "a")
-    assert rev.eval.swapped.endswith("p2_b2a.mp4") and rev.eval.out_dir.endswith("eval_b2a")
+    assert rev.eval.swapped.endswith("p2_b2a.mp4") and rev.paths.eval_dir.endswith("eval_b2a")
     assert (cfg.swap.direction, cfg.eval.source) == ("a2b", "/v/p1.mp4")  # the A->B config is untouched

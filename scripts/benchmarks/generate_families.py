@@ -44,7 +44,7 @@ def _generators(root: Path) -> dict[str, Path]:
 
     paths = {}
     for arch in ("df", "liae"):
-        config = {"arch": arch, "resolution": 64, "enc_dims": 32, "latent_dims": 128, "inter_dims": 128}
+        config = {"name": arch, "resolution": 64, "enc_dims": 32, "latent_dims": 128, "inter_dims": 128}
         generator = build_generator({**config, "dec_dims": 32, "mask_dims": 16}, ["a", "b"])
         paths[arch] = save_generator(root / arch / "generator.pt", generator, generator_meta(generator))
     return paths

@@ -25,7 +25,7 @@ def compose_train(resolution: int, overrides: list[str]) -> Any:
     return compose_stage(
         "train",
         Path("/tmp/faceswap-bench"),
-        [f"data.faces_dir={sample_faces()}", f"model.resolution={resolution}", *overrides],
+        [f"paths.faces_dir={sample_faces()}", f"model.resolution={resolution}", *overrides],
         tiny=False,
     )
 

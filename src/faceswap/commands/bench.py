@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from faceswap.bench.datasets import Dataset, cross_test_set, method_families, read_dataset, redraw_splits
-from faceswap.bench.detectors.base import Detector
+from faceswap.bench.detectors import DETECTORS, Detector, create_detector
 from faceswap.bench.report import write_report
 from faceswap.bench.runner import Protocol, Splits, run_benchmark, run_repeats
 from faceswap.bench.samples import Samples
+from faceswap.commands.keys import translated
 from faceswap.synth.index import index_path
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.logging import console, print_summary
@@ -28,7 +28,7 @@ LOFO_RULE = "per family F: fit on train reals + fakes of every other family, tes
 
 
 def detector_factories(cfg: DictConfig) -> dict[str, partial[Detector]]:
-    """One zero-argument constructor per selected entry of the `detector` group."""
+    """One zero-argument constructor per selected entry of the `detector` group (key = registered name)."""
     group = cfg.get("detector") or {}
     wanted = cfg.bench.get("detectors")
     names = list(group) if wanted is None else list(wanted)
@@ -41,11 +41,12 @@ def detector_factories(cfg: DictConfig) -> dict[str, partial[Detector]]:
     factories = {}
     max_epochs = cfg.bench.get("max_epochs")
     for name in names:
-        node = group[name]
-        if "_target_" not in node:
-            raise ConfigError(f"detector '{name}' has no _target_", f"check configs/detector/{name}.yaml")
-        extra = {"epochs": min(int(node.epochs), int(max_epochs))} if max_epochs and "epochs" in node else {}
-        factories[name] = partial(instantiate, node, **extra)
+        if name not in DETECTORS:
+            raise ConfigError(f"detector '{name}' is not registered", f"choose from {', '.join(DETECTORS.names())}")
+        options = dict(OmegaConf.to_container(group[name], resolve=True) or {})
+        if max_epochs and "epochs" in options:
+            options["epochs"] = min(int(options["epochs"]), int(max_epochs))
+        factories[name] = partial(create_detector, name, seed=int(cfg.seed), **options)
     if not factories:
         raise ConfigError("no detector selected", "set `detector=[spectrum]` or bench.detectors")
     return factories
@@ -103,10 +104,10 @@ def redraws(data: Dataset, seed: int, repeats: int) -> tuple[list[Splits], list[
     return [splits_of(data, redraw_splits(data.records, s)) for s in seeds], seeds
 
 
-def protocol_record(bc: DictConfig, splits: Splits, protocol: Protocol, seeds: list[int]) -> dict[str, Any]:
+def protocol_record(dataset: str, splits: Splits, protocol: Protocol, seeds: list[int]) -> dict[str, Any]:
     """The stage-side part of results.json's protocol section (the runner adds the statistics)."""
     return {
-        "dataset": str(index_path(bc.dataset)),
+        "dataset": str(index_path(dataset)),
         "crop_size": splits.test.size,
         "samples": {
             s: {"real": int((p.labels == 0).sum()), "fake": int((p.labels == 1).sum())}
@@ -126,15 +127,16 @@ def protocol_record(bc: DictConfig, splits: Splits, protocol: Protocol, seeds: l
     }
 
 
+@translated("bench")
 def run(cfg: DictConfig) -> dict[str, Any]:
     bc = cfg.bench
     start = time.perf_counter()
-    data = read_dataset(str(bc.dataset), bc.get("crop_size"))
+    data = read_dataset(str(cfg.paths.synthetic_dir), bc.get("crop_size"))
     doc, splits = data.doc, splits_of(data, [r["split"] for r in data.records])
     factories = detector_factories(cfg)
     robustness = selected_perturbations(bc)
     protocol = Protocol(
-        seed=int(bc.seed),
+        seed=int(cfg.seed),
         n_boot=int(bc.n_boot),
         cross_method=bool(bc.cross_method),
         robustness=robustness,  # type: ignore[arg-type]
@@ -146,14 +148,14 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError(f"bench.repeats={repeats}", "set bench.repeats to 1 (the stored split) or more")
     draws, seeds = redraws(data, protocol.seed, repeats)  # before the long run: a bad draw fails fast
     test_sets, test_record = load_test_sets(bc, data, splits.test.size)
-    console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(bc.dataset)}")
+    console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(cfg.paths.synthetic_dir)}")
     say = lambda msg: console.print(f"  {msg}")  # noqa: E731
     results = run_benchmark(splits, factories, protocol, on_step=say, test_sets=test_sets)
     results["repeats"] = run_repeats(draws, factories, protocol, results, on_step=say) if draws else {}
     results["protocol"] = {
         **doc.get("protocol", {}),
         **results["protocol"],
-        **protocol_record(bc, splits, protocol, seeds),
+        **protocol_record(str(cfg.paths.synthetic_dir), splits, protocol, seeds),
         "oracle_detectors": {n: d["oracle"] for n, d in results["detectors"].items() if d.get("oracle")},
         "excluded_samples": {n: d["excluded"] for n, d in results["detectors"].items() if d.get("excluded")},
         "test_datasets": test_record,
@@ -163,7 +165,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     results["detector_configs"] = {n: OmegaConf.to_container(cfg.detector[n], resolve=True) for n in factories}
     results["dataset_methods"] = doc.get("methods", {})
     results["wall_seconds"] = round(time.perf_counter() - start, 2)
-    paths = write_report(Path(bc.out_dir), results)
+    paths = write_report(Path(cfg.paths.bench_dir), results)
     avg = results["average"].get("all")
     rows: dict[str, object] = {f"AUC {n}": f"{m['all']['auc']:.3f}" for n, m in results["main"].items()}
     rows.update({k: str(v) for k, v in paths.items()})

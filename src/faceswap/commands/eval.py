@@ -7,6 +7,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from faceswap.commands.keys import translated
 from faceswap.data.holdout import Holdout, holdout_beside, read_holdout
 from faceswap.eval.runner import EvalInputs, evaluate, frames_csv, to_markdown
 from faceswap.utils.errors import FaceswapError
@@ -42,18 +43,19 @@ def run_holdout(checkpoint: Path | None) -> Holdout | None:
     return read_holdout(path)
 
 
+@translated("eval")
 def run(cfg: DictConfig) -> dict[str, Any]:
     ecfg = cfg.eval
     tag = f"{ecfg.source_identity}2{ecfg.target_identity}"
     direction = swap_direction(list(cfg.data.pair), str(ecfg.source_identity), str(ecfg.target_identity))
-    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.swap.output_dir), tag, direction)
+    swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.paths.swap_dir), tag, direction)
     checkpoint = Path(ecfg.checkpoint) if ecfg.checkpoint else None
     inputs = EvalInputs(
         swapped=require_file(swapped, "swapped video"),
         source=require_file(ecfg.source, "source video"),
         source_identity=str(ecfg.source_identity),
         target_identity=str(ecfg.target_identity),
-        faces_dir=Path(ecfg.faces_dir),
+        faces_dir=Path(cfg.paths.faces_dir),
         checkpoint=checkpoint,
         gallery={k: Path(v) for k, v in (ecfg.gallery or {}).items()},
         holdout=run_holdout(checkpoint),
@@ -63,7 +65,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         coverage_mirror=bool(ecfg.coverage_mirror),
     )
     result = evaluate(inputs)
-    out_dir = Path(ecfg.out_dir)
+    out_dir = Path(cfg.paths.eval_dir)
     atomic_write_text(out_dir / "frames.csv", frames_csv(result.pop("per_frame")))
     atomic_write_json(out_dir / "eval.json", result)
     markdown = to_markdown(result)

@@ -7,10 +7,12 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from faceswap.commands.keys import translated
 from faceswap.commands.train import config_errors
 from faceswap.training import build, loop
 
 
+@translated("finetune")
 def run(cfg: DictConfig) -> dict[str, Any]:
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     with config_errors("finetune.phases", "finetune.steps"):

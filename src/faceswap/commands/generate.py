@@ -11,6 +11,7 @@ import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.commands.keys import translated
 from faceswap.provenance.label import label_output
 from faceswap.synth.builder import BuildOptions, build_samples
 from faceswap.synth.deepfakebench import import_deepfakebench
@@ -72,20 +73,23 @@ def identity_frames(cfg: DictConfig) -> Callable[[str, int | None], Iterator[Tar
     """frames_of(identity, max_per_video): one identity's frames with landmarks, from the same route as targets."""
     g = cfg.generate
     if g.targets == "faceset":
-        return lambda ident, limit: faceset_targets(g.faces_dir, g.collect_dir, ident, 1, limit)
+        return lambda ident, limit: faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, ident, 1, limit)
     if g.targets == "video":
         detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
 
         def tracked(ident: str, limit: int | None) -> Iterator[TargetFrame]:
-            for video in identity_videos(g, ident):
+            for video in identity_videos(cfg, ident):
                 yield from video_targets(video, ident, detector, landmarker, 1, limit)
 
         return tracked
     raise ConfigError(f"generate.targets must be faceset or video, got {g.targets!r}", "set generate.targets=faceset")
 
 
-def identity_videos(g: DictConfig, identity: str) -> list[Path]:
-    return [Path(str(v)) for v in (g.videos or {}).get(identity) or [Path(g.collect_dir) / identity / "clip.mp4"]]
+def identity_videos(cfg: DictConfig, identity: str) -> list[Path]:
+    g = cfg.generate
+    return [
+        Path(str(v)) for v in (g.videos or {}).get(identity) or [Path(cfg.paths.collect_dir) / identity / "clip.mp4"]
+    ]
 
 
 def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[TargetFrame], int]:
@@ -95,12 +99,16 @@ def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[Targ
     if g.targets == "faceset":
         from faceswap.data.faceset import read_faceset
 
-        sources = {(i, r["source"]) for i in identities for r in read_faceset(Path(g.faces_dir) / i, check_files=False)}
-        gens = [faceset_targets(g.faces_dir, g.collect_dir, i, int(g.every), max_frames) for i in identities]
+        sources = {
+            (i, r["source"]) for i in identities for r in read_faceset(Path(cfg.paths.faces_dir) / i, check_files=False)
+        }
+        gens = [
+            faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, i, int(g.every), max_frames) for i in identities
+        ]
         return (tf for gen in gens for tf in gen), len(sources)
     if g.targets == "video":
         detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
-        videos = {i: identity_videos(g, i) for i in identities}
+        videos = {i: identity_videos(cfg, i) for i in identities}
         gens = [
             video_targets(v, i, detector, landmarker, int(g.every), max_frames) for i, vs in videos.items() for v in vs
         ]
@@ -119,7 +127,7 @@ def kept_records(
     path = index_path(out_dir)
     if not path.is_file():
         return [], {}
-    fix = "set another generate.out_dir, or generate.overwrite=true to replace what is there"
+    fix = "set another paths.synthetic_dir, or generate.overwrite=true to replace what is there"
     try:
         doc = read_index(out_dir)
     except FaceswapError as exc:
@@ -156,19 +164,19 @@ def import_dataset(cfg: DictConfig) -> dict[str, Any]:
     if not g.source_root:
         raise ConfigError(f"generate.source={g.source} needs generate.source_root", "set it to the dataset root / JSON")
     if g.source == "deepfakebench":
-        index = import_deepfakebench(g.source_root, g.out_dir)
+        index = import_deepfakebench(g.source_root, cfg.paths.synthetic_dir)
     elif g.source == "ffpp":
         videos = read_ffpp(g.source_root, str(g.compression), list(g.ffpp_methods) if g.ffpp_methods else None)
         finder = largest_face_landmarks(cfg) if g.detect_faces else None
         index = import_ffpp(
             videos,
-            g.out_dir,
+            cfg.paths.synthetic_dir,
             int(g.frames_per_video),
             int(g.crop_size),
             float(g.crop_scale),
             finder,
             tuple(float(x) for x in g.split),
-            int(g.seed),
+            int(cfg.seed),
         )
     else:
         raise ConfigError(f"unknown generate.source {g.source!r}", "choose pipeline, ffpp or deepfakebench")
@@ -199,7 +207,7 @@ def finish_index(
         "landmarks": str(g.landmarks),
         "targets": str(g.targets),
     }
-    return writer.finish(tuple(float(x) for x in g.split), int(g.seed), methods=method_meta, protocol=protocol)
+    return writer.finish(tuple(float(x) for x in g.split), int(cfg.seed), methods=method_meta, protocol=protocol)
 
 
 def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
@@ -220,12 +228,13 @@ def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
             shutil.rmtree(folder)
 
 
+@translated("generate")
 def run(cfg: DictConfig) -> dict[str, Any]:
     g = cfg.generate
     if g.get("source", "pipeline") != "pipeline":
         return import_dataset(cfg)
     identities = [str(i) for i in (g.identities or cfg.data.pair)]
-    context = Context(identities, identity_frames(cfg), str(g.device), int(g.batch_size), int(g.seed))
+    context = Context(identities, identity_frames(cfg), str(g.device), int(g.batch_size), int(cfg.seed))
     methods, skipped = build_methods(cfg, context)
     frames, n_media = target_frames(cfg, identities)
     segment = int(g.segment_frames) if g.segment_frames and n_media < int(g.min_videos) else None
@@ -234,9 +243,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         crop_scale=float(g.crop_scale),
         batch_size=int(g.batch_size),
         segment_frames=segment,
-        seed=int(g.seed),
+        seed=int(cfg.seed),
     )
-    out_dir = Path(str(g.out_dir))
+    out_dir = Path(str(cfg.paths.synthetic_dir))
     writer = DatasetWriter(out_dir, opts.crop_size)
     replaced = {m.name for m in methods}
     overwrite = bool(g.get("overwrite", False))

@@ -9,6 +9,7 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from faceswap.commands.keys import translated
 from faceswap.training import build, loop
 from faceswap.training.module import TrainingDiverged
 from faceswap.training.phases import PhaseError
@@ -23,6 +24,7 @@ KNOB_KEYS = {
 }
 
 
+@translated("train")
 def run(cfg: DictConfig) -> dict[str, Any]:
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     with config_errors("phases", "train.steps"):

@@ -7,11 +7,13 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from faceswap.commands.keys import translated
 from faceswap.provenance.verify import EXIT_CODES, format_report, verify_file
 from faceswap.utils.errors import ConfigError
 from faceswap.utils.logging import console
 
 
+@translated("verify")
 def run(cfg: DictConfig) -> dict[str, Any]:
     target = cfg.get("file")
     if not target:

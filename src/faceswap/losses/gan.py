@@ -21,7 +21,7 @@ class GANLoss(LossTerm):
     def __init__(self, kind: str = "hinge", weight: float = 0.1, r1_gamma: float = 0.0, r1_every: int = 16) -> None:
         super().__init__(weight)
         if kind not in GAN_KINDS:
-            raise ConfigError(f"unknown GAN loss kind '{kind}'", f"choose one of: {', '.join(GAN_KINDS)}")
+            raise ConfigError(f"unknown GAN loss kind '{kind}'", f"choose one of: {', '.join(GAN_KINDS)}", param="kind")
         self.kind, self.r1_gamma, self.r1_every = kind, float(r1_gamma), max(1, int(r1_every))
 
     def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:

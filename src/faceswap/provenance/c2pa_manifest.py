@@ -98,7 +98,8 @@ def embed_manifest(
     except c2pa.C2paError as exc:
         raise FaceswapError(
             f"C2PA signing of {path.name} failed: {exc}",
-            "check provenance.cert/key (PEM chain + matching key), or set provenance.c2pa=false",
+            "check the certificate and key (PEM chain + matching key), or turn C2PA signing off",
+            param="c2pa",
         ) from exc
     return True
 

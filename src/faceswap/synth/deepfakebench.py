@@ -78,7 +78,9 @@ def import_deepfakebench(
     """Write `out_dir/index.json` pointing at the JSON's frame files (no copies); returns its path."""
     json_path = Path(json_path)
     if not json_path.is_file():
-        raise FaceswapError(f"DeepfakeBench JSON not found: {json_path}", "point generate.source_root at the JSON file")
+        raise FaceswapError(
+            f"DeepfakeBench JSON not found: {json_path}", "point to the dataset's JSON file", param="source_root"
+        )
     if label_dict is None and json_path.with_suffix(".label_dict.json").is_file():
         label_dict = json.loads(json_path.with_suffix(".label_dict.json").read_text())
     doc = json.loads(json_path.read_text())

@@ -69,7 +69,8 @@ def read_ffpp(
     if not real_dir.is_dir():
         raise FaceswapError(
             f"no FaceForensics++ originals at {real_dir}",
-            "point generate.source_root at the FF++ root and set generate.compression (raw/c23/c40)",
+            "point to the FF++ root and choose its compression (raw/c23/c40)",
+            param="source_root",
         )
     splits = read_split_files(root)
     families = {

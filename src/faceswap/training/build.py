@@ -83,7 +83,8 @@ def build_module(
     """`instantiate(cfg.module)`; D and its optimizer exist only if some phase trains with the GAN.
 
     `generator` replaces the configured one (finetune rebuilds the checkpoint's architecture)."""
-    overrides: dict[str, Any] = {"generator": generator if generator is not None else {"identities": list(pair)}}
+    configured = {"identities": list(pair), "resolution": int(cfg.model.resolution)}
+    overrides: dict[str, Any] = {"generator": generator if generator is not None else configured}
     if not any(phase.gan_weight > 0 for phase in plan):
         overrides |= {"discriminator": None, "optimizer_d": None}
     return instantiate(cfg.module, **overrides, meta=meta)
@@ -98,7 +99,7 @@ def build_datamodule(
 ) -> SwapDataModule:
     augment: AugmentConfig = instantiate({k: v for k, v in plain(cfg.augment).items() if k != "name"})
     return SwapDataModule(
-        faces_dir=str(cfg.data.faces_dir),
+        faces_dir=str(cfg.paths.faces_dir),
         pair=list(pair),
         resolution=int(resolution or cfg.model.resolution),
         augment=augment,
@@ -209,7 +210,7 @@ def ema_notes(module: SwapModule, plan: Sequence[PhaseSettings]) -> tuple[str, .
 # ---- whole runs -----------------------------------------------------------------------------------
 def build_train(cfg: DictConfig) -> TrainingRun:
     """Everything `faceswap train` fits: module, data, phase plan, trainers, where to resume."""
-    out_dir = ensure_writable_dir(cfg.train.out_dir)
+    out_dir = ensure_writable_dir(cfg.paths.train_dir)
     pretrain = list(cfg.train.get("pretrain_identities") or [])
     pair = list(cfg.data.pair)
     plan = phase_plan(cfg, cfg.phases, int(cfg.train.steps))
@@ -218,7 +219,7 @@ def build_train(cfg: DictConfig) -> TrainingRun:
     holdout = train_holdout(cfg, pretrain or pair, out_dir, resume is not None)
     datamodule = build_datamodule(cfg, pair, holdout, pretrain=pretrain)
     module = build_module(cfg, plan, pair)
-    module.meta = faceset_meta(cfg, cfg.data.faces_dir, pretrain[:1] or pair, module.generator)
+    module.meta = faceset_meta(cfg, cfg.paths.faces_dir, pretrain[:1] or pair, module.generator)
     module.meta["pretrain_identities"] = pretrain
     trainers = build_trainers(cfg, out_dir)
     return TrainingRun(module, datamodule, plan, trainers, out_dir, loop_options(cfg), resume, ema_notes(module, plan))
@@ -227,7 +228,7 @@ def build_train(cfg: DictConfig) -> TrainingRun:
 def build_finetune(cfg: DictConfig) -> TrainingRun:
     """A run that starts from a trained checkpoint: its architecture and weights, keep/reinit/freeze per module."""
     ft = cfg.finetune
-    out_dir = ensure_writable_dir(ft.out_dir)
+    out_dir = ensure_writable_dir(cfg.paths.finetune_dir)
     parts, source_meta = read_source(ft["from"])
     pair = list(ft.pair)
     plan = phase_plan(cfg, ft.phases, int(ft.steps))

@@ -35,15 +35,15 @@ def train_holdout(cfg: DictConfig, identities: Sequence[str], out_dir: Path, res
                 f"{path} was chosen with fraction={holdout.rule.fraction}, gap_s={holdout.rule.gap_s} for "
                 f"{sorted(holdout.identities)}; this run asks for {rule.fraction}, {rule.gap_s} "
                 f"for {sorted(identities)}",
-                "resume with the run's data.holdout and identities, or train into a new train.out_dir",
+                "resume with the run's data.holdout and identities, or train into a new paths.train_dir",
             )
         return holdout
     if resuming and rule.fraction > 0:
         raise FaceswapError(
             f"{out_dir} has a checkpoint but no {HOLDOUT_FILE}: which faces it trained on is unknown",
-            "train into a new train.out_dir, or start over with train.resume=false",
+            "train into a new paths.train_dir, or start over with train.resume=false",
         )
-    holdout = choose_holdout(cfg.data.faces_dir, identities, rule)
+    holdout = choose_holdout(cfg.paths.faces_dir, identities, rule)
     write_holdout(path, holdout)
     return holdout
 
@@ -65,6 +65,6 @@ def finetune_holdout(cfg: DictConfig, source: Path, pair: Sequence[str], out_dir
     else:
         holdout = Holdout(holdout_rule(cfg), {})
     new = [name for name in pair if name not in holdout.identities]
-    holdout.identities |= choose_holdout(cfg.data.faces_dir, new, holdout.rule).identities
+    holdout.identities |= choose_holdout(cfg.paths.faces_dir, new, holdout.rule).identities
     write_holdout(path, holdout)
     return holdout

@@ -52,7 +52,6 @@ def lagged_correlations(a: np.ndarray, b: np.ndarray, max_lag: int) -> np.ndarra
 
 @DETECTORS.register("avsync")
 class AVSyncDetector(VideoFeatureDetector):
-    name = "avsync"
     needs = frozenset({"landmarks", "video", "audio"})
     robust_to_crops = False
 

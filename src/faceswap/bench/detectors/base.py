@@ -26,7 +26,6 @@ from faceswap.utils.errors import FaceswapError
 class Detector(ABC):
     """A deepfake detector. Scores are P(fake) in [0, 1], one per sample."""
 
-    name: ClassVar[str] = "detector"
     needs: ClassVar[frozenset[str]] = frozenset({"crops"})
     uses_fakes: ClassVar[bool] = True  # False: trained without fakes (SBI) or not trained at all
     robust_to_crops: ClassVar[bool] = True  # crop perturbations change its input (robustness table)
@@ -36,6 +35,13 @@ class Detector(ABC):
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self.fitted = False
+
+    @property
+    def name(self) -> str:
+        """The registered name (the only name a detector has; the class name if unregistered)."""
+        from faceswap.bench.detectors.registry import DETECTORS
+
+        return DETECTORS.name_of(self) or type(self).__name__
 
     def skip_reason(self, x: DetectorInput) -> str | None:
         """Why this detector cannot run on `x`, or None."""

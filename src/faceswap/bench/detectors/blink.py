@@ -42,7 +42,6 @@ def blink_runs(closed: np.ndarray) -> list[int]:
 
 @DETECTORS.register("blink")
 class BlinkDetector(VideoFeatureDetector):
-    name = "blink"
     needs = frozenset({"landmarks", "video"})
     robust_to_crops = False  # works on landmarks fitted at generate time
 

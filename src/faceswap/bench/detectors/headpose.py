@@ -55,7 +55,6 @@ def pose_difference(landmarks: np.ndarray, size: int) -> np.ndarray:
 
 @DETECTORS.register("headpose")
 class HeadPoseDetector(FeatureDetector):
-    name = "headpose"
     needs = frozenset({"landmarks"})
     robust_to_crops = False  # uses the landmarks stored with the dataset
 

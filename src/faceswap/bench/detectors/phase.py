@@ -46,7 +46,6 @@ def phase_features(crops: np.ndarray, grid: int = 8, lags: int = 4, hist_bins: i
 
 @DETECTORS.register("phase")
 class PhaseDetector(FeatureDetector):
-    name = "phase"
     needs = frozenset({"crops"})
 
     def features(self, x: DetectorInput) -> np.ndarray:

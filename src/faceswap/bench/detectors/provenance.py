@@ -84,7 +84,6 @@ def strip_copy(path: Path, out_dir: Path) -> Path:
 
 @DETECTORS.register("provenance")
 class ProvenanceDetector(Detector):
-    name = "provenance"
     needs = frozenset({"files"})
     uses_fakes = False
     robust_to_crops = False
@@ -122,6 +121,14 @@ class ProvenanceDetector(Detector):
                 path = ref.materialize(work)
                 cache[ref] = file_score(strip_copy(path, work) if self.strip else path, self.check_watermark)
         return cache[ref]
+
+
+@DETECTORS.register("provenance_stripped")
+class StrippedProvenanceDetector(ProvenanceDetector):
+    """`provenance` on metadata-stripped copies of each file: what survives a re-upload."""
+
+    def __init__(self, seed: int = 0, strip: bool = True, check_watermark: bool = True) -> None:
+        super().__init__(seed, strip, check_watermark)
 
 
 def file_score(path: Path, check_watermark: bool = True) -> float:

@@ -43,7 +43,6 @@ def _reals_with_landmarks(x: DetectorInput, labels: np.ndarray) -> DetectorInput
 
 @DETECTORS.register("sbi")
 class SBIDetector(CNNDetector):
-    name = "sbi"
     needs = frozenset({"crops", "landmarks"})
     uses_fakes = False
 

@@ -62,7 +62,6 @@ def digests(crops: np.ndarray) -> np.ndarray:
 
 @DETECTORS.register("source_match")
 class SourceMatchDetector(FeatureDetector):
-    name = "source_match"
     needs = frozenset({"crops"})
 
     def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.1, 1.0, 10.0), identity: bool = False) -> None:

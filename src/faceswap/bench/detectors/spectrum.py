@@ -47,7 +47,6 @@ def azimuthal_profile(gray: np.ndarray) -> np.ndarray:
 class SpectrumDetector(FeatureDetector):
     """Features: the radial profile minus its mean (brightness-invariant), high radii included."""
 
-    name = "spectrum"
     needs = frozenset({"crops"})
 
     def features(self, x: DetectorInput) -> np.ndarray:

@@ -61,7 +61,6 @@ def srm_features(crops: np.ndarray, q: float = 1.0, t: int = 2) -> np.ndarray:
 
 @DETECTORS.register("srm")
 class SRMDetector(FeatureDetector):
-    name = "srm"
     needs = frozenset({"crops"})
 
     def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.01, 0.1, 1.0), q: float = 1.0, t: int = 2):

@@ -36,7 +36,6 @@ class Resized(nn.Module):
 
 
 class TimmDetector(CNNDetector):
-    name = "timm"
     needs = frozenset({"crops"})
     model_name = "resnet18"
 
@@ -90,11 +89,9 @@ class TimmDetector(CNNDetector):
 
 @DETECTORS.register("xception")
 class XceptionDetector(TimmDetector):
-    name = "xception"
     model_name = "legacy_xception"  # the original Xception used by FaceForensics++
 
 
 @DETECTORS.register("efficientnet_b4")
 class EfficientNetB4Detector(TimmDetector):
-    name = "efficientnet_b4"
     model_name = "efficientnet_b4"

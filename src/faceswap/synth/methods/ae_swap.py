@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from faceswap.models.generator import generator_name
 from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.swap.engine import SwapEngine
 from faceswap.synth.fakes import swap_with_masks
@@ -61,7 +62,7 @@ class AESwap(Manipulation):
             fix = "train one first (`faceswap train`, `model=liae` for liae) or point the method at one"
             raise (MethodUnavailable if skip_if_missing else FaceswapError)(problem, fix)
         generator, meta, sha = _load(str(path), path.stat().st_mtime, context.device)
-        found = meta.get("model", {}).get("arch")
+        found = generator_name(meta)
         if arch and found != arch:
             raise FaceswapError(
                 f"{path} holds a {found} generator, the {self.family} family needs {arch}",

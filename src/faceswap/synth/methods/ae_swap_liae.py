@@ -3,7 +3,7 @@ one decoder, an identity-specific inter layer), a second autoencoder family whos
 decoder's colour and texture rather than a per-identity decoder's.
 
 Generate trains nothing: train one into its own folder, e.g.
-`faceswap train model=liae train.out_dir=runs/sample/train_liae`. Its config sets `skip_if_missing: true`,
+`faceswap train model=liae paths.train_dir=runs/sample/train_liae`. Its config sets `skip_if_missing: true`,
 so a run without that checkpoint skips the method with a message instead of failing.
 """
 
