@@ -10,7 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from faceswap.cli import STAGES, config_dir
+from faceswap.cli import COMMANDS, config_dir
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -34,26 +34,26 @@ def table_overrides() -> list[str]:
 
 
 def command_overrides() -> list[tuple[str, list[str]]]:
-    """(stage, overrides) of every `faceswap <stage> ...` command in the README, inline or in a code block."""
+    """(command, overrides) of every `faceswap <command> ...` command in the README, inline or in a code block."""
     commands = re.findall(r"`faceswap (\w+)([^`]*)`", README)
     commands += re.findall(r"^faceswap (\w+)([^\n#]*)", README, flags=re.M)
     out = []
-    for stage, rest in commands:
-        if stage not in STAGES:
+    for command, rest in commands:
+        if command not in COMMANDS:
             continue
         tokens = [t for t in shlex.split(rest) if "=" in t and not t.startswith("-")]
         for token in tokens:  # a multirun sweep: each value on its own
             key, _, values = token.partition("=")
-            out += [(stage, [f"{key}={v}"]) for v in values.split(",")] if "," in values and "[" not in values else []
-        out.append((stage, [t.split(",")[0] if "[" not in t else t for t in tokens]))
+            out += [(command, [f"{key}={v}"]) for v in values.split(",")] if "," in values and "[" not in values else []
+        out.append((command, [t.split(",")[0] if "[" not in t else t for t in tokens]))
     return out
 
 
-def _compose(stage: str, overrides: list[str]) -> None:
+def _compose(command: str, overrides: list[str]) -> None:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            compose(config_name=stage, overrides=overrides, return_hydra_config=True)
+            compose(config_name=command, overrides=overrides, return_hydra_config=True)
     finally:
         GlobalHydra.instance().clear()
 
@@ -66,10 +66,10 @@ def test_readme_names_only_existing_options() -> None:
 
 
 @pytest.mark.parametrize(
-    "stage,overrides", command_overrides(), ids=lambda v: " ".join(v) if isinstance(v, list) else v
+    "command,overrides", command_overrides(), ids=lambda v: " ".join(v) if isinstance(v, list) else v
 )
-def test_readme_commands_compose(stage: str, overrides: list[str]) -> None:
-    _compose(stage, overrides)
+def test_readme_commands_compose(command: str, overrides: list[str]) -> None:
+    _compose(command, overrides)
 
 
 def test_the_parser_sees_the_readme_examples() -> None:
