@@ -17,6 +17,7 @@ from faceswap.synth.index import data_root, index_path, load_samples, read_index
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import safe_join
 from faceswap.utils.logging import console, print_summary
+from faceswap.utils.threads import use_threads
 
 
 def detector_factories(cfg: DictConfig) -> dict[str, partial[Detector]]:
@@ -75,6 +76,7 @@ def load_splits(dataset: str, crop_size: int | None) -> tuple[dict[str, Any], Sp
 def run(cfg: DictConfig) -> dict[str, Any]:
     bc = cfg.bench
     start = time.perf_counter()
+    use_threads(bc.get("threads"))
     doc, splits = load_splits(str(bc.dataset), bc.get("crop_size"))
     factories = detector_factories(cfg)
     robustness = selected_perturbations(bc)

@@ -25,6 +25,7 @@ from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.hashing import file_sha256
 from faceswap.utils.logging import console, print_summary, progress
+from faceswap.utils.threads import use_threads
 
 
 def resolve_checkpoint(g: DictConfig) -> Path:
@@ -212,6 +213,7 @@ def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     g = cfg.generate
+    use_threads(g.get("threads"))
     if g.get("source", "pipeline") != "pipeline":
         return import_dataset(cfg)
     identities = list(g.identities or cfg.data.pair)
