@@ -12,11 +12,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from faceswap.bench.detectors.base import Detector
 from faceswap.bench.report import write_report
-from faceswap.bench.runner import Protocol, Splits, run_benchmark
+from faceswap.bench.runner import Protocol, Splits, run_benchmark, work_units
 from faceswap.synth.index import data_root, index_path, load_samples, read_index, read_rgb, select
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import safe_join
-from faceswap.utils.logging import console, print_summary
+from faceswap.utils.logging import console, print_summary, progress_bar
 from faceswap.utils.threads import use_threads
 
 
@@ -84,7 +84,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         seed=int(bc.seed), n_boot=int(bc.n_boot), cross_method=bool(bc.cross_method), robustness=robustness
     )  # type: ignore[arg-type]
     console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(bc.dataset)}")
-    results = run_benchmark(splits, factories, protocol, on_step=lambda msg: console.print(f"  {msg}"))
+    with progress_bar("bench", work_units(len(factories), protocol)) as advance:
+        results = run_benchmark(splits, factories, protocol, lambda msg: console.print(f"  {msg}"), advance)
     results["protocol"] = {
         **doc.get("protocol", {}),
         "dataset": str(index_path(bc.dataset)),
