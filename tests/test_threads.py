@@ -19,15 +19,15 @@ def _no_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_all_cores_go_to_intra_op_beside_light_workers() -> None:
     # the 2-core case: one DataLoader worker must not leave a core idle
-    plan = plan_threads(None, workers=1, cpus=2)
+    plan = plan_threads(None, workers=1, cpus=2, load=0.0)
     assert (plan.intra_op, plan.opencv, plan.workers, plan.interop) == (2, 2, 1, 1)
-    assert plan_threads(0, workers=6, cpus=16).intra_op == 16
-    assert plan_threads(None, cpus=16).interop == 2
+    assert plan_threads(0, workers=6, cpus=16, load=3.0).intra_op == 16
+    assert plan_threads(None, cpus=16, load=0.0).interop == 2
 
 
 def test_busy_workers_take_their_cores() -> None:
-    assert plan_threads(None, workers=3, busy_workers=True, cpus=4).intra_op == 1
-    assert plan_threads(None, workers=4, busy_workers=True, cpus=4).intra_op == 1  # never below one
+    assert plan_threads(None, workers=3, busy_workers=True, cpus=4, load=0.0).intra_op == 1
+    assert plan_threads(None, workers=4, busy_workers=True, cpus=4, load=0.0).intra_op == 1  # never below one
 
 
 def test_explicit_values_win(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,6 +35,25 @@ def test_explicit_values_win(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert plan_threads(None, cpus=8).intra_op == 1
     assert plan_threads(4, cpus=8).intra_op == 4  # the config key beats the environment
+
+
+def test_crowded_machine_probes_instead_of_taking_every_core() -> None:
+    asked: list[list[int]] = []
+
+    def probe(candidates: list[int]) -> int:
+        asked.append(candidates)
+        return 1
+
+    assert plan_threads(None, cpus=2, load=13.0, probe=probe).intra_op == 1
+    assert plan_threads(None, cpus=8, load=20.0, probe=probe).intra_op == 1
+    assert asked == [[1, 2], [1, 4, 8]]
+    assert plan_threads(None, cpus=2, load=2.4, probe=probe).intra_op == 2  # our own 2 busy threads: not crowded
+    assert plan_threads(2, cpus=2, load=13.0, probe=probe).intra_op == 2  # an explicit count is never probed
+    assert len(asked) == 2
+
+
+def test_probe_returns_a_candidate() -> None:
+    assert threads.fastest_threads([1, 2], rounds=1) in (1, 2)
 
 
 def test_auto_workers() -> None:
@@ -75,7 +94,7 @@ def test_apply_sets_torch_and_opencv() -> None:
     try:
         apply_threads(plan_threads(1, cpus=2))
         assert torch.get_num_threads() == 1 and cv2.getNumThreads() == 1
-        apply_threads(plan_threads(None, cpus=2))
+        apply_threads(plan_threads(None, cpus=2, load=0.0))
         assert torch.get_num_threads() == 2 and cv2.getNumThreads() == 2
     finally:
         torch.set_num_threads(before[0])

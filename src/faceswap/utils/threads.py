@@ -8,6 +8,10 @@ The rule (`plan_threads`), for `cpus` = CPUs this process may run on (affinity m
 - inter-op threads = 1 on up to 4 CPUs, else 2: faceswap runs no inter-op parallel work (no `torch.jit.fork`),
   so this pool only has to exist.
 - OpenCV threads = the intra-op count (worker processes set their own OpenCV to 1 thread).
+- A crowded machine (1-minute load average above cpus + 0.5, i.e. other jobs hold the cores) is the exception:
+  there a preempted OpenMP thread stalls every other one at each barrier, and 2 threads ran the 64 px step 3-4x
+  slower than 1 on the shared 2-core Xeon at load 7-13. Then a ~0.2 s matmul probe picks the fastest of 1,
+  cpus/2 and cpus threads.
 - An explicit count (config key > 0, or OMP_NUM_THREADS in the environment for the intra-op count) always wins.
 
 Every compute command applies its plan at start (`apply_threads`), so one command's setting never leaks into the
@@ -19,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -93,17 +99,49 @@ def auto_workers(requested: int | None, kind: Literal["loader", "process"], cpus
     return 1 if cpus <= 2 else min(MAX_AUTO_WORKERS, cpus - 1)
 
 
+def fastest_threads(candidates: list[int], rounds: int = 3) -> int:
+    """The intra-op count among `candidates` that multiplies 384² matrices fastest right now (~0.2 s; rounds
+    interleaved so a burst of other work hits every candidate alike)."""
+    import torch
+
+    before = torch.get_num_threads()
+    a, b = torch.randn(384, 384), torch.randn(384, 384)
+    best = dict.fromkeys(candidates, float("inf"))
+    try:
+        for _ in range(rounds):
+            for n in candidates:
+                torch.set_num_threads(n)
+                start = time.perf_counter()
+                for _ in range(8):
+                    a @ b
+                best[n] = min(best[n], time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(before)
+    return min(candidates, key=lambda n: (best[n], n))
+
+
 def plan_threads(
-    intra_op: int | None = None, workers: int = 0, *, busy_workers: bool = False, cpus: int | None = None
+    intra_op: int | None = None,
+    workers: int = 0,
+    *,
+    busy_workers: bool = False,
+    cpus: int | None = None,
+    load: float | None = None,
+    probe: Callable[[list[int]], int] = fastest_threads,
 ) -> ThreadPlan:
     """The plan for a process that computes beside `workers` workers (see the module docstring for the rule).
-    `intra_op` None or 0 = auto."""
+    `intra_op` None or 0 = auto; `load` = the 1-minute load average (read when None)."""
     cpus = cpus or available_cpus()
     workers = max(0, int(workers))
     if intra_op and intra_op > 0:
         threads = int(intra_op)
+    elif _env_threads():
+        threads = int(_env_threads() or 1)
     else:
-        threads = _env_threads() or (cpus - workers if busy_workers else cpus)
+        threads = max(1, cpus - workers if busy_workers else cpus)
+        load = os.getloadavg()[0] if load is None else load
+        if threads > 1 and load > cpus + 0.5:  # other jobs hold the cores: more threads can be several x slower
+            threads = probe(sorted({1, max(1, threads // 2), threads}))
     threads = max(1, threads)
     return ThreadPlan(cpus=cpus, intra_op=threads, interop=1 if cpus <= 4 else 2, opencv=threads, workers=workers)
 
