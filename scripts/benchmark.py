@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-AREAS = ["ceiling", "preprocess", "train", "train_options", "swap", "detectors"]
+AREAS = ["ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"]
 # name -> (path into the results, ">=" or "<=", target)
 TARGETS: dict[str, tuple[str, str, float]] = {
     "train 64 px GAN, % of all-core matmul": ("train.64px.gan.mfu_vs_matmul_pct", ">=", 70.0),

@@ -54,7 +54,7 @@ def direction_row(eval_dir: Path, frame: int) -> tuple[np.ndarray, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--frame", type=int, default=30, help="frame index (30: held out with holdout_every=10)")
+    parser.add_argument("--frame", type=int, default=30, help="frame index (eval/frames.csv marks the held-out ones)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     dirs = [d for d in (args.run_dir / "eval", args.run_dir / "eval_b2a") if (d / "eval.json").is_file()]

@@ -17,7 +17,7 @@ from faceswap.synth.targets import video_targets
 from faceswap.training.export import generator_meta, save_generator
 
 TINY_DF = {
-    "arch": "df",
+    "name": "df",
     "resolution": 64,
     "enc_dims": 8,
     "latent_dims": 32,

@@ -13,11 +13,11 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from hydra.utils import instantiate
 
 from faceswap.cli import run_command
 from faceswap.data.sample_clip import frame_photo, load_sample_photo
 from faceswap.training.export import generator_meta, save_generator
-from faceswap.training.factory import build_generator_from_cfg
 from tests.conftest import compose_stage
 
 
@@ -66,7 +66,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained generator export: enough for swap to get past loading and meet its input."""
     root = tmp_path_factory.mktemp("ckpt")
     cfg = compose_stage("swap", root)
-    generator = build_generator_from_cfg(cfg, list(cfg.data.pair))
+    generator = instantiate(cfg.model.generator, identities=list(cfg.data.pair))
     return save_generator(root / "generator.pt", generator, generator_meta(generator))
 
 
@@ -170,6 +170,6 @@ def test_tiny_and_huge_images_are_a_counted_skip_or_a_face(tmp_path: Path, compo
     )
     collect.run(cfg)
     preprocess.run(cfg)
-    summary = json.loads((Path(cfg.data.faces_dir) / "a" / "summary.json").read_text())
+    summary = json.loads((Path(cfg.paths.faces_dir) / "a" / "summary.json").read_text())
     assert summary["faces"] == 2, summary  # huge + normal
     assert sum(summary["dropped"].values()) == 1, summary  # tiny, counted with its reason

@@ -84,3 +84,52 @@ def test_single_class_gives_nan_not_error() -> None:
     out = metrics.summarize([1, 1, 1], [0.2, 0.5, 0.9], n_boot=10)
     assert math.isnan(out["auc"]) and math.isnan(out["eer"]) and math.isnan(out["acc_real"])
     assert out["acc_fake"] == pytest.approx(2 / 3)
+
+
+def _correlated_videos() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """4 real + 4 fake videos of 50 frames; every frame of a video has its video's score."""
+    v_scores = np.array([0.1, 0.3, 0.5, 0.7, 0.4, 0.6, 0.8, 0.9])
+    v_labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    video = np.repeat(np.arange(8), 50)  # [400]
+    return v_labels[video], v_scores[video], video, v_labels, v_scores
+
+
+def test_video_bootstrap_is_much_wider_than_frame_bootstrap() -> None:
+    y, s, video, _, _ = _correlated_videos()
+    f_lo, f_hi = metrics.bootstrap_auc_ci(y, s, n_boot=500, seed=0)
+    v_lo, v_hi = metrics.bootstrap_auc_ci(y, s, n_boot=500, seed=0, clusters=video)
+    auc = metrics.roc_auc(y, s)  # 13 of 16 video pairs won
+    assert auc == pytest.approx(13 / 16)
+    assert v_lo <= auc <= v_hi and f_lo <= auc <= f_hi
+    assert (v_hi - v_lo) > 4 * (f_hi - f_lo)
+    assert v_hi - v_lo > 0.3  # 4 videos per class cannot pin an AUC down
+
+
+def test_cluster_weights_equal_resampling_the_videos_themselves() -> None:
+    """Frames weighted by how often their video is drawn = AUC of the drawn videos (same draws, same seed)."""
+    y, s, video, v_labels, v_scores = _correlated_videos()
+    by_frames = metrics.bootstrap_auc_ci(y, s, n_boot=300, seed=5, clusters=video)
+    by_videos = metrics.bootstrap_auc_ci(v_labels, v_scores, n_boot=300, seed=5)
+    assert by_frames == pytest.approx(by_videos)
+
+
+def test_mixed_clusters_resample_reals_with_their_fakes() -> None:
+    """A cluster holding a real video and its fake is drawn whole; every resample still has both classes."""
+    rng = np.random.default_rng(0)
+    y = np.tile([0, 0, 1, 1], 10)  # 10 source videos, 2 real + 2 fake frames each
+    s = rng.random(40) + 0.5 * y
+    clusters = np.repeat(np.arange(10), 4)
+    lo, hi = metrics.bootstrap_auc_ci(y, s, n_boot=200, seed=1, clusters=clusters)
+    assert math.isfinite(lo) and lo < metrics.roc_auc(y, s) < hi
+
+
+def test_summarize_video_level_by_hand_and_nan_exclusion() -> None:
+    labels = [0, 0, 0, 0, 1, 1, 1, 1, 1]
+    scores = [0.2, 0.4, 0.1, 0.3, 0.9, 0.1, 0.5, 0.7, math.nan]
+    videos = [0, 0, 1, 1, 2, 2, 3, 3, 3]  # video means: real 0.3, 0.2; fake 0.5, 0.6 (NaN frame left out)
+    out = metrics.summarize(labels, scores, videos, n_boot=100)
+    assert out["video_auc"] == 1.0 and out["n_excluded"] == 1 and out["n_fake"] == 4
+    assert out["n_videos_real"] == 2 and out["n_videos_fake"] == 2
+    # frame AUC over the 8 scored frames: fakes 0.9, 0.1, 0.5, 0.7 beat 4, 0 (+ a tie), 4, 4 reals -> 12.5/16
+    assert out["auc"] == pytest.approx(12.5 / 16)
+    assert out["video_auc_ci95"] == [1.0, 1.0]

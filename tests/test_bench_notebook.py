@@ -17,9 +17,9 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "detector_benchma
 @pytest.mark.slow
 def test_detector_benchmark_notebook_executes(compose_cfg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = compose_cfg("bench", ["detector=[spectrum,phase]", "bench.n_boot=20", "bench.perturbations=[jpeg,blur]"])
-    build_toy_dataset(cfg.bench.dataset, n_videos=6, frames=4, size=64, methods=("coarse", "fine"))
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=6, frames=4, size=64, methods=("coarse", "fine"))
     run_bench(cfg)
-    monkeypatch.setenv("FACESWAP_BENCH_DIR", str(cfg.bench.out_dir))
+    monkeypatch.setenv("FACESWAP_BENCH_DIR", str(cfg.paths.bench_dir))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()

@@ -23,9 +23,9 @@ OVERRIDES = [
 
 def test_bench_writes_consistent_report(compose_cfg, tmp_path: Path) -> None:
     cfg = compose_cfg("bench", OVERRIDES)
-    build_toy_dataset(cfg.bench.dataset, n_videos=6, frames=5, size=64, methods=("coarse", "fine"))
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=6, frames=5, size=64, methods=("coarse", "fine"))
     out = run_bench(cfg)
-    bench_dir = Path(cfg.bench.out_dir)
+    bench_dir = Path(cfg.paths.bench_dir)
     for name in ("results.json", "report.md", "roc.png", "robustness.png"):
         assert (bench_dir / name).stat().st_size > 0, name
     text = (bench_dir / "results.json").read_text()
@@ -52,6 +52,6 @@ def test_missing_dataset_and_unknown_detector_are_one_line_errors(compose_cfg) -
     with pytest.raises(FaceswapError, match="run `faceswap generate` first"):
         run_bench(cfg)
     cfg = compose_cfg("bench", ["detector=[spectrum]", "bench.detectors=[spectrum,oracle]"])
-    build_toy_dataset(cfg.bench.dataset, n_videos=3, frames=2, size=64)
+    build_toy_dataset(cfg.paths.synthetic_dir, n_videos=3, frames=2, size=64)
     with pytest.raises(FaceswapError, match="oracle"):
         run_bench(cfg)

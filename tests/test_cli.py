@@ -1,4 +1,4 @@
-"""The console script: stage listing, unknown stages, Hydra flags, one-line user errors."""
+"""The console script: command listing, unknown commands, Hydra flags and help, one-line user errors."""
 
 from __future__ import annotations
 
@@ -16,30 +16,30 @@ def faceswap(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=300)
 
 
-def test_help_lists_every_stage() -> None:
+def test_help_lists_every_command() -> None:
     out = faceswap("--help")
     assert out.returncode == 0
-    for stage in COMMANDS:
-        assert f"  {stage} " in out.stdout
+    for command in COMMANDS:
+        assert f"  {command} " in out.stdout
 
 
-def test_unknown_stage_is_one_line_error() -> None:
+def test_unknown_command_is_one_line_error() -> None:
     out = faceswap("trian")
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0
-    assert "unknown stage 'trian'" in out.stderr and "train" in out.stderr
+    assert "unknown command 'trian'" in out.stderr and "train" in out.stderr
 
 
-def test_every_stage_has_a_primary_config() -> None:
-    for stage in COMMANDS:
-        assert (config_dir() / f"{stage}.yaml").is_file(), stage
+def test_every_command_has_a_primary_config() -> None:
+    for command in COMMANDS:
+        assert (config_dir() / f"{command}.yaml").is_file(), command
 
 
-@pytest.mark.parametrize("stage", ["train", "pipeline"])
-def test_cfg_job_prints_composed_config(stage: str, tmp_path: Path) -> None:
-    out = faceswap(stage, "--cfg", "job", "model=df", cwd=tmp_path)
+@pytest.mark.parametrize("command", ["train", "pipeline"])
+def test_cfg_job_prints_composed_config(command: str, tmp_path: Path) -> None:
+    out = faceswap(command, "--cfg", "job", "model=df", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert f"stage: {stage}" in out.stdout
+    assert f"command: {command}" in out.stdout
     assert "paths:" in out.stdout and "model:" in out.stdout
 
 
@@ -50,7 +50,10 @@ def test_unknown_override_key_is_rejected_without_traceback(tmp_path: Path) -> N
     assert "Traceback" not in out.stderr
 
 
-def test_stage_help_shows_config_groups(tmp_path: Path) -> None:
+def test_command_help_shows_config_groups_by_their_new_names(tmp_path: Path) -> None:
     out = faceswap("swap", "--help", cwd=tmp_path)
     assert out.returncode == 0
-    assert "model" in out.stdout and "postprocess" in out.stdout
+    assert out.stdout.startswith("faceswap swap:")
+    groups = {line.split(":")[0] for line in out.stdout.splitlines() if ": " in line and "," in line}
+    assert {"model", "postprocess", "face_detector", "phases", "detector", "landmarks"} <= groups
+    assert not {"detect", "stages", "step"} & groups  # the names before issue #20

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from faceswap.bench.detectors import DETECTORS, build_detector
+from faceswap.bench.detectors import DETECTORS, create_detector
+from faceswap.bench.inputs import DetectorInput, detector_input
 from faceswap.bench.metrics import roc_auc
 from faceswap.bench.samples import Samples
 from faceswap.synth.index import load_samples, read_index, select
@@ -23,59 +22,79 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Samples]:
     root = tmp_path_factory.mktemp("toy")
     index = build_toy_dataset(root, n_videos=8, frames=6, size=64, seed=0)
     records = read_index(index)["samples"]
-    FAST["source_match"] = {"corpus": str(root)}  # the originals are searchable (reverse image search)
+    FAST["source_match_oracle"] = {"corpus": str(root)}  # every original is searchable
     return {s: load_samples(root, select(records, s)) for s in ("train", "val", "test")}
 
 
+@pytest.fixture(scope="module")
+def x(toy: dict[str, Samples]) -> dict[str, DetectorInput]:
+    """What the detectors see of each split; labels stay in `toy`."""
+    rng = np.random.default_rng(0)
+    return {s: detector_input(samples, rng) for s, samples in toy.items()}
+
+
+def fit(name: str, toy: dict[str, Samples], x: dict[str, DetectorInput], **kwargs: object):
+    det = create_detector(name, seed=kwargs.pop("seed", 0), **{**FAST.get(name, {}), **kwargs})
+    return det.fit(x["train"], toy["train"].labels, x["val"], toy["val"].labels)
+
+
 @pytest.mark.parametrize("name", CROP_DETECTORS)
-def test_detector_trains_and_scores(name: str, toy: dict[str, Samples]) -> None:
-    det = build_detector(name, seed=0, **FAST.get(name, {}))
-    assert det.skip_reason(toy["train"]) is None
-    det.fit(toy["train"], toy["val"])
-    scores = det.score(toy["test"])
+def test_detector_trains_and_scores(name: str, toy: dict[str, Samples], x: dict[str, DetectorInput]) -> None:
+    assert create_detector(name).skip_reason(x["train"]) is None
+    scores = fit(name, toy, x).score(x["test"])
     assert scores.shape == (len(toy["test"]),) and np.isfinite(scores).all()
-    assert scores.min() >= 0.0 and scores.max() <= 1.0 and scores.std() > 0
-    if name in ("spectrum", "srm", "phase", "source_match"):  # the toy fakes are easy for hand-crafted features
-        assert roc_auc(toy["test"].labels, scores) > 0.8
-    if name == "source_match":  # without the originals in the corpus, test fakes find no source
-        blind = build_detector(name, seed=0).fit(toy["train"], toy["val"]).score(toy["test"])
-        assert roc_auc(toy["test"].labels, blind) < roc_auc(toy["test"].labels, scores)
+    assert scores.min() >= 0.0 and scores.max() <= 1.0
+    # The toy fakes are easy: every detector must learn them. CNNs after 3 epochs (seed 0) measured AUC 1.0 (meso4)
+    # and 0.97 (sbi); seed 1 gave 0.89 / 0.78, so 0.75 is the floor (chance is 0.5; 6 real + 6 fake test crops).
+    floor = 0.75 if name in ("meso4", "sbi") else 0.8
+    assert roc_auc(toy["test"].labels, scores) >= floor
 
 
-def test_feature_detector_is_deterministic(toy: dict[str, Samples]) -> None:
-    a = build_detector("spectrum", seed=3).fit(toy["train"], toy["val"]).score(toy["test"])
-    b = build_detector("spectrum", seed=3).fit(toy["train"], toy["val"]).score(toy["test"])
+def test_source_match_oracle_needs_the_test_originals(toy: dict[str, Samples], x: dict[str, DetectorInput]) -> None:
+    """With every original in the corpus the search finds each test fake's source; with train reals only
+    (the default) it cannot, and the oracle is kept out of averages."""
+    oracle = roc_auc(toy["test"].labels, fit("source_match_oracle", toy, x).score(x["test"]))
+    blind = roc_auc(toy["test"].labels, fit("source_match", toy, x).score(x["test"]))
+    assert oracle > 0.9 and blind < oracle - 0.1
+    assert DETECTORS.get("source_match_oracle").oracle and not DETECTORS.get("source_match_oracle").in_average
+    assert DETECTORS.get("source_match").oracle is None
+
+
+def test_feature_detector_is_deterministic(toy: dict[str, Samples], x: dict[str, DetectorInput]) -> None:
+    a = fit("spectrum", toy, x, seed=3).score(x["test"])
+    b = fit("spectrum", toy, x, seed=3).score(x["test"])
     assert np.array_equal(a, b)
 
 
-def test_sbi_learns_without_fakes(toy: dict[str, Samples]) -> None:
-    reals_only = toy["train"].subset(toy["train"].labels == 0)
-    det = build_detector("sbi", seed=0, epochs=2).fit(reals_only, toy["val"])
-    assert det.score(toy["test"]).shape == (len(toy["test"]),)
+def test_sbi_learns_without_fakes(toy: dict[str, Samples], x: dict[str, DetectorInput]) -> None:
+    real = toy["train"].labels == 0
+    det = create_detector("sbi", seed=0, epochs=3).fit(x["train"].subset(real), toy["train"].labels[real])
+    # measured AUC 0.97 (seed 0) and 0.78 (seed 1) on the toy test set, never having seen a fake
+    assert roc_auc(toy["test"].labels, det.score(x["test"])) >= 0.75
     with pytest.raises(Exception, match="real and fake"):
-        build_detector("spectrum").fit(reals_only)
+        create_detector("spectrum").fit(x["train"].subset(real), toy["train"].labels[real])
 
 
-def test_missing_landmarks_is_a_skip_reason(toy: dict[str, Samples], tmp_path: Path) -> None:
+def test_missing_landmarks_is_a_skip_reason(x: dict[str, DetectorInput]) -> None:
     from dataclasses import replace
 
-    no_lm = replace(toy["train"], landmarks=None)
-    assert "landmarks" in build_detector("sbi").skip_reason(no_lm)
-    assert build_detector("spectrum").skip_reason(no_lm) is None
+    no_lm = replace(x["train"], landmarks=None)
+    assert "landmarks" in create_detector("sbi").skip_reason(no_lm)
+    assert create_detector("spectrum").skip_reason(no_lm) is None
 
 
 def test_registry_lists_detectors_and_rejects_unknown() -> None:
     assert set(CROP_DETECTORS) <= set(DETECTORS.names())
     with pytest.raises(ConfigError, match="unknown detector"):
-        build_detector("oracle")
+        create_detector("oracle")
 
 
-def test_landmark_detectors_on_toy_videos(toy: dict[str, Samples]) -> None:
+def test_landmark_detectors_on_toy_videos(toy: dict[str, Samples], x: dict[str, DetectorInput]) -> None:
     """headpose reads per-frame landmarks, blink groups frames into videos; both score every frame."""
     for name in ("headpose", "blink"):
-        det = build_detector(name, seed=0, **({"min_frames": 4} if name == "blink" else {}))
-        assert det.skip_reason(toy["train"]) is None
-        scores = det.fit(toy["train"], toy["val"]).score(toy["test"])
+        kwargs = {"min_frames": 4} if name == "blink" else {}
+        assert create_detector(name, **kwargs).skip_reason(x["train"]) is None
+        scores = fit(name, toy, x, **kwargs).score(x["test"])
         assert scores.shape == (len(toy["test"]),) and np.isfinite(scores).all()
     keys = toy["test"].video_keys
     assert all(len(set(scores[keys == k].tolist())) == 1 for k in set(keys))  # blink: one score per video

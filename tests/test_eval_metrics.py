@@ -61,6 +61,7 @@ def test_temporal_change_zero_for_static_clip(image: np.ndarray) -> None:
 
 def test_held_out_frames_are_the_source_frames_of_held_out_faces(tmp_path: Path) -> None:
     from faceswap.data.faceset import FACE_FIELDS, write_manifest
+    from faceswap.data.holdout import Holdout, HoldoutRule, IdentityHoldout
     from faceswap.eval.runner import EvalInputs, held_out_frames
 
     video, other = tmp_path / "a.mp4", tmp_path / "b.mp4"
@@ -70,16 +71,16 @@ def test_held_out_frames_are_the_source_frames_of_held_out_faces(tmp_path: Path)
         for i in range(25)
     ]
     rows[20]["source"] = str(other)  # a face of another video is never a frame of this one
-    write_manifest(tmp_path / "faces" / "a", rows)
-    inputs = EvalInputs(
-        swapped=video, source=video, source_identity="a", target_identity="b", faces_dir=tmp_path / "faces",
-        checkpoint=None, holdout_every=10,
-    )  # fmt: skip
-    assert held_out_frames(inputs) == {0, 20}
     rows[0]["source"] = "a.mp4"  # collected videos are recorded relative to their collect folder
     write_manifest(tmp_path / "faces" / "a", rows)
-    assert held_out_frames(inputs) == {0, 20}
-    assert held_out_frames(EvalInputs(**(vars(inputs) | {"holdout_every": 0}))) == set()
+    held = {("a.mp4", 0), (str(video), 48), (str(other), 40)}
+    holdout = Holdout(HoldoutRule(), {"a": IdentityHoldout(held_out=held, gap={(str(video), 46)})})
+    inputs = EvalInputs(
+        swapped=video, source=video, source_identity="a", target_identity="b", faces_dir=tmp_path / "faces",
+        checkpoint=None, holdout=holdout,
+    )  # fmt: skip
+    assert held_out_frames(inputs) == {0, 48}  # gap faces are not evaluated as held out
+    assert held_out_frames(EvalInputs(**(vars(inputs) | {"holdout": None}))) == set()
 
 
 def test_masked_ssim_and_psnr_ignore_what_lies_outside_the_face() -> None:
@@ -118,18 +119,23 @@ def test_pose_error_splits_into_a_constant_bias_and_tracking() -> None:
 
 def test_pose_coverage_counts_source_poses_the_target_was_trained_on(tmp_path: Path) -> None:
     from faceswap.data.faceset import FACE_FIELDS, write_manifest
+    from faceswap.data.holdout import Holdout, HoldoutRule, IdentityHoldout
     from faceswap.eval.runner import EvalInputs, FrameScore, _swap_scores, frames_csv, pose_coverage_of
 
     # the target was trained looking right (yaw +10) and level; face 0 (held out) looks far down
     poses = [[0.0, 30.0, 0.0]] + [[10.0 + 0.1 * i, 0.0, 0.0] for i in range(1, 12)]
     blank = {k: None for k in FACE_FIELDS}
-    rows = [blank | {"file": f"{i}.png", "mask": f"{i}_m.png", "pose": p} for i, p in enumerate(poses)]
+    rows = [
+        blank | {"file": f"{i}.png", "mask": f"{i}_m.png", "pose": p, "source": "v.mp4", "frame_index": i}
+        for i, p in enumerate(poses)
+    ]
     write_manifest(tmp_path / "b", rows)
+    holdout = Holdout(HoldoutRule(), {"b": IdentityHoldout(held_out={("v.mp4", 0)}, gap={("v.mp4", 10)})})
     sources = [(10.5, 1.0, 0.0), (-10.5, 1.0, 0.0), (0.0, 30.0, 0.0), (10.0, -20.0, 0.0)]
     frames = [FrameScore(i, False, np.zeros(128), s, (10.0, 0.0, 0.0), 0.0) for i, s in enumerate(sources)]
-    inputs = EvalInputs(Path("s.mp4"), Path("s.mp4"), "a", "b", tmp_path, None, holdout_every=10)
+    inputs = EvalInputs(Path("s.mp4"), Path("s.mp4"), "a", "b", tmp_path, None, holdout=holdout)
     summary = pose_coverage_of(frames, inputs)
-    assert summary["target_training"]["faces"] == 10  # faces 0 and 10 are held out, not training poses
+    assert summary["target_training"]["faces"] == 10  # face 0 (held out) and 10 (gap) are not training poses
     assert summary["target_training"]["pitch_mean"] == pytest.approx(0.0)
     dist = [f.target_pose_distance for f in frames]
     assert dist[0] == pytest.approx(1.0, abs=1e-6) and dist[1] == pytest.approx(1.0, abs=1e-6)  # mirrored: seen
@@ -141,3 +147,15 @@ def test_pose_coverage_counts_source_poses_the_target_was_trained_on(tmp_path: P
     pose_coverage_of(frames, EvalInputs(**(vars(inputs) | {"coverage_mirror": False})))
     assert frames[1].target_pose_distance > 20  # without flips, the left-looking source is not covered
     assert frames_csv(frames).splitlines()[2].split(",")[-1] == f"{frames[1].target_pose_distance:.3f}"
+
+
+def test_eval_never_falls_back_to_another_directions_swap(tmp_path: Path) -> None:
+    from faceswap.commands.eval import newest_video, swap_direction
+    from faceswap.utils.errors import FaceswapError
+
+    (tmp_path / "clip_b2a.mp4").write_bytes(b"")
+    with pytest.raises(FaceswapError, match=r"no a2b swap .*swap\.direction=a2b.*eval\.swapped=FILE"):
+        newest_video(tmp_path, "a2b", swap_direction(["a", "b"], "a", "b"))
+    (tmp_path / "clip_a2b.mp4").write_bytes(b"")
+    assert newest_video(tmp_path, "a2b", "a2b").name == "clip_a2b.mp4"
+    assert swap_direction(["alice", "bob"], "bob", "alice") == "b2a" and swap_direction(["a", "b"], "c", "a") == ""

@@ -109,5 +109,6 @@ def test_blazeface_runs_with_random_weights(clip, tmp_path) -> None:
     boxes = detector(clip[0])
     assert isinstance(boxes, list) and len(boxes) >= 1  # seeded noise scores some anchors above 0.6
     assert all(np.isfinite([b.x0, b.y0, b.x1, b.y1, b.score]).all() for b in boxes)
-    with pytest.raises(FaceswapError, match="face_detector=dlib_hog"):
+    with pytest.raises(FaceswapError, match="offline default 'dlib_hog'") as err:
         create_face_detector("blazeface", weights=str(tmp_path / "missing.pth"))
+    assert err.value.param == "face_detector" and err.value.suggest == "dlib_hog"  # the command names the key

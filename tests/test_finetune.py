@@ -17,7 +17,7 @@ from tests.train_faces import sample_faces
 
 
 def compose(stage: str, root: Path, *overrides: str) -> Any:
-    return compose_stage(stage, root, [f"data.faces_dir={sample_faces()}", *overrides])
+    return compose_stage(stage, root, [f"paths.faces_dir={sample_faces()}", *overrides])
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +35,15 @@ def _weights(path: Path, prefix: str) -> dict[str, torch.Tensor]:
 def test_finetune_continues_the_same_pair(trained_root: Path) -> None:
     cfg = compose("finetune", trained_root)
     result = finetune.run(cfg)
-    out = Path(cfg.finetune.out_dir)
+    out = Path(cfg.paths.finetune_dir)
     assert result["steps"] == 3 and (out / "checkpoints" / "last.ckpt").is_file()
     assert (out / "previews" / "latest.png").is_file()
     _, meta = load_generator(out / "generator.pt")
     assert meta["identities"] == ["a", "b"] and meta["finetuned_from"].endswith("last.ckpt")
-    stage = torch.load(out / "checkpoints" / "stage-finetune.ckpt", weights_only=True)["faceswap_state"]["stage"]
-    assert stage["gan_weight"] == pytest.approx(0.1) and stage["lr_g"] == pytest.approx(2.5e-4)
+    ckpt = torch.load(out / "checkpoints" / "phase-finetune.ckpt", weights_only=True)
+    phase = ckpt["faceswap_state"]["phase"]
+    lr_g = ckpt["optimizer_states"][0]["param_groups"][0]["lr"]
+    assert phase["gan_weight"] == pytest.approx(0.1) and lr_g == pytest.approx(2.5e-4)
     before = _weights(trained_root / "runs" / "sample" / "train" / "checkpoints" / "last.ckpt", "generator.")
     after = _weights(out / "checkpoints" / "last.ckpt", "generator.")
     assert any(not torch.equal(before[k], after[k]) for k in before)  # it trained on
@@ -52,14 +54,14 @@ def test_finetune_adapts_to_a_new_pair_keeping_reinit_and_freezing(trained_root:
         "finetune",
         trained_root,
         "finetune.pair=[c,d]",
-        "finetune.out_dir=${paths.run_dir}/adapt",
+        "paths.finetune_dir=${paths.run_dir}/adapt",
         "+finetune.modules.encoder=freeze",
         "+finetune.modules.decoder_b=reinit",
         "finetune.steps=2",
     )
     finetune.run(cfg)
     source = _weights(trained_root / "runs" / "sample" / "train" / "checkpoints" / "last.ckpt", "generator.")
-    adapted = _weights(Path(cfg.finetune.out_dir) / "checkpoints" / "last.ckpt", "generator.")
+    adapted = _weights(Path(cfg.paths.finetune_dir) / "checkpoints" / "last.ckpt", "generator.")
     groups = {k: k.split(".")[0] for k in source}
     for key, group in groups.items():
         if group == "encoder":  # frozen: loaded and never updated
@@ -67,7 +69,7 @@ def test_finetune_adapts_to_a_new_pair_keeping_reinit_and_freezing(trained_root:
         if group == "decoder_b" and key.endswith("weight"):  # re-initialised: far from the trained weights
             assert not torch.allclose(adapted[key], source[key], atol=1e-3), key
     assert any(not torch.equal(adapted[k], source[k]) for k, g in groups.items() if g == "inter")
-    _, meta = load_generator(Path(cfg.finetune.out_dir) / "generator.pt")
+    _, meta = load_generator(Path(cfg.paths.finetune_dir) / "generator.pt")
     assert meta["identities"] == ["c", "d"] and meta["module_policies"]["encoder"] == "freeze"
 
 
@@ -76,7 +78,7 @@ def test_finetune_from_an_export(trained_root: Path) -> None:
         "finetune",
         trained_root,
         "finetune.from=${paths.train_dir}/generator.pt",
-        "finetune.out_dir=${paths.run_dir}/from_export",
+        "paths.finetune_dir=${paths.run_dir}/from_export",
         "finetune.steps=1",
     )
     assert finetune.run(cfg)["steps"] == 1
@@ -107,15 +109,15 @@ def test_pretrained_model_adapts_faster_than_training_from_scratch(tmp_path: Pat
     """
     common = (
         "augment=none",
-        "stages=nogan",
+        "phases=nogan",
         "train.batch_size=4",
-        "train.lr_g=1e-3",
+        "module.optimizer_g.lr=1e-3",
         "trainer.lightning.log_every_n_steps=1",
         "train.checkpoint_every=1000",
     )
     scratch_cfg = compose("train", tmp_path / "scratch", *common, "train.steps=60")
     train.run(scratch_cfg)
-    scratch = Path(scratch_cfg.train.out_dir)
+    scratch = Path(scratch_cfg.paths.train_dir)
     from tests.test_train import column, metrics
 
     loss = column(metrics(scratch), "train/loss_g")
@@ -127,10 +129,10 @@ def test_pretrained_model_adapts_faster_than_training_from_scratch(tmp_path: Pat
         tmp_path / "pre",
         *common,
         "finetune.steps=60",
-        "finetune.gan_weight=0",
-        "finetune.lr_g=1e-3",
-        "finetune.random_warp=false",
+        "finetune.phases.plan.finetune.gan_weight=0",
+        "finetune.phases.plan.finetune.lr_start_factor=1",
+        "finetune.phases.plan.finetune.lr_end_factor=1",
     )
     finetune.run(adapt_cfg)
-    adapted = _first_step_below(Path(adapt_cfg.finetune.out_dir), threshold)
+    adapted = _first_step_below(Path(adapt_cfg.paths.finetune_dir), threshold)
     assert adapted < _first_step_below(scratch, threshold) and adapted <= 20, (adapted, threshold)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hydra.utils import instantiate
 
 from faceswap.commands import collect, preprocess
 from faceswap.training.export import generator_meta, save_generator
-from faceswap.training.factory import build_generator_from_cfg
 from tests.conftest import TINY, compose_stage
 
 
@@ -61,7 +61,7 @@ def test_preprocess_resumes_without_duplicates_or_gaps(tmp_path: Path) -> None:
 
 def _checkpoint(root: Path) -> Path:
     cfg = compose_stage("swap", root)
-    generator = build_generator_from_cfg(cfg, list(cfg.data.pair))
+    generator = instantiate(cfg.model.generator, identities=list(cfg.data.pair))
     return save_generator(root / "generator.pt", generator, generator_meta(generator))
 
 
@@ -92,20 +92,30 @@ def test_swap_never_leaves_a_truncated_video_under_its_final_name(tmp_path: Path
 def test_training_resumes_from_last_checkpoint_after_kill(tmp_path: Path) -> None:
     import torch
 
+    from tests.test_train import column, metrics
+
     _collected(tmp_path)
     preprocess.run(compose_stage("preprocess", tmp_path))
-    ckpt = tmp_path / "runs" / "sample" / "train" / "checkpoints" / "last.ckpt"
+    out = tmp_path / "runs" / "sample" / "train"
+    ckpt = out / "checkpoints" / "last.ckpt"
     overrides = ["train.steps=30", "train.checkpoint_every=4"]
     killed = run_and_kill("train", tmp_path, overrides, lambda: ckpt.exists() and ckpt.stat().st_size > 0)
     assert killed, "training finished before it could be interrupted"
     step_at_kill = torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"]
-    assert step_at_kill > 0
+    assert 0 < step_at_kill < 30
+    earlier = {p.name: p.read_bytes() for p in (out / "previews").glob("step-*.png")}
+    logged_before = set(column(metrics(out), "train/loss_g"))
     from faceswap.commands import train
 
     train.run(compose_stage("train", tmp_path, overrides))
     final = torch.load(ckpt, map_location="cpu", weights_only=True)
-    assert final["global_step"] >= step_at_kill
-    assert (tmp_path / "runs" / "sample" / "train" / "generator.pt").is_file()
+    assert final["global_step"] == 30  # the plan's total, not 30 more steps on top of a fresh start
+    assert (out / "generator.pt").is_file()
+    # it continued instead of starting over: the rerun logged only steps after the checkpoint it resumed from,
+    # and what the killed run wrote before that checkpoint is still there, unchanged
+    logged_after = set(column(metrics(out), "train/loss_g")) - logged_before
+    assert logged_after and min(logged_after) >= step_at_kill, (step_at_kill, sorted(logged_after)[:5])
+    assert all((out / "previews" / name).read_bytes() == data for name, data in earlier.items())
 
 
 @pytest.mark.slow
@@ -114,14 +124,27 @@ def test_generate_never_leaves_a_half_written_index(tmp_path: Path) -> None:
     preprocess.run(compose_stage("preprocess", tmp_path))
     ckpt = _checkpoint(tmp_path)
     synth = tmp_path / "runs" / "sample" / "synthetic"
-    overrides = [f"generate.checkpoint={ckpt}"]
-    killed = run_and_kill("generate", tmp_path, overrides, lambda: len(list(synth.rglob("*.png"))) >= 4)
-    assert killed, "generate finished before it could be interrupted"
-    index = synth / "index.json"
-    if index.exists():
-        json.loads(index.read_text())  # complete JSON or nothing
     from faceswap.commands import generate
 
+    first = [
+        f"manipulation.ae_swap.checkpoint={ckpt}",
+        "manipulation.ae_swap.method=first",
+        "generate.methods=[ae_swap]",
+    ]
+    generate.run(compose_stage("generate", tmp_path, first))
+    index = synth / "index.json"
+    before = index.read_bytes()
+    overrides = [
+        f"manipulation.ae_swap.checkpoint={ckpt}",
+        "manipulation.ae_swap.method=second",
+        "generate.methods=[ae_swap]",
+    ]
+    killed = run_and_kill(
+        "generate", tmp_path, overrides, lambda: len(list((synth / "fake").glob("second/*/*.png"))) >= 2
+    )
+    assert killed, "generate finished before it could be interrupted"
+    assert index.read_bytes() == before  # the earlier complete index, never a half-written one
     generate.run(compose_stage("generate", tmp_path, overrides))
-    data = json.loads(index.read_text())
-    assert data
+    samples = json.loads(index.read_text())["samples"]
+    assert {r["method"] for r in samples} == {"real", "first", "second"}  # the earlier run's method is kept
+    assert all((synth / r["file"]).is_file() for r in samples)

@@ -1,4 +1,4 @@
-"""Losses: finite, zero when they should be, masked terms blind to the background, GAN signs, R1."""
+"""Losses: finite, zero when they should be, masked terms blind to the background, GAN signs, R1, cycle."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from faceswap.losses import GAN_KINDS, GANLoss, ReconstructionLoss, dssim, r1_penalty
+from faceswap.losses import GAN_KINDS, CycleLoss, GANLoss, ReconstructionLoss, dssim, r1_penalty
 from faceswap.training.module import SwapModule
 from faceswap.utils.errors import ConfigError
 from tests.conftest import compose_stage
@@ -77,10 +77,13 @@ def _cycle_module(samples: int) -> SwapModule:
     from faceswap.models import build_generator
 
     tiny = {"enc_dims": 4, "latent_dims": 16, "inter_dims": 8, "dec_dims": 4, "mask_dims": 2}
-    generator = build_generator({"arch": "df", "resolution": 64, **tiny}, ["a", "b"])
-    return SwapModule(
-        generator, None, ReconstructionLoss(), GANLoss(), torch.optim.Adam, cycle_weight=1.0, cycle_samples=samples
-    )
+    generator = build_generator({"name": "df", "resolution": 64, **tiny}, ["a", "b"])
+    losses = {"reconstruction": ReconstructionLoss(), "gan": GANLoss(), "cycle": CycleLoss(1.0, samples)}
+    return SwapModule(generator, None, losses, torch.optim.Adam)
+
+
+def _cycle_loss(module: SwapModule, batch: dict[str, dict[str, torch.Tensor]]) -> torch.Tensor:
+    return module.losses["cycle"].cycle(module.generator, batch)
 
 
 def _cycle_batch(n: int) -> dict[str, dict[str, torch.Tensor]]:
@@ -97,7 +100,7 @@ def test_cycle_loss_trains_both_decoders_through_the_swap_on_its_first_faces() -
     module = _cycle_module(samples=2)
     batch = _cycle_batch(4)
     batch["a"]["input"].requires_grad_(True)
-    loss = module.cycle_loss(batch)
+    loss = _cycle_loss(module, batch)
     loss.backward()
     # side A's input reaches the loss only through its swap to B: that path carries gradient
     assert batch["a"]["input"].grad[:2].abs().sum() > 0
@@ -108,9 +111,9 @@ def test_cycle_loss_trains_both_decoders_through_the_swap_on_its_first_faces() -
         assert grads and any(g.abs().sum() > 0 for g in grads), name
     with torch.no_grad():
         batch["b"]["target"][3] = 1.0
-        assert module.cycle_loss(batch).item() == pytest.approx(loss.item(), rel=1e-6)
+        assert _cycle_loss(module, batch).item() == pytest.approx(loss.item(), rel=1e-6)
         batch["b"]["target"][1] = 1.0
-        assert module.cycle_loss(batch).item() != pytest.approx(loss.item(), rel=1e-6)
+        assert _cycle_loss(module, batch).item() != pytest.approx(loss.item(), rel=1e-6)
 
 
 def test_cycle_loss_is_only_a_term_when_weighted() -> None:
@@ -120,15 +123,15 @@ def test_cycle_loss_is_only_a_term_when_weighted() -> None:
         batch[key] |= {"eyes": torch.zeros(2, 1, 64, 64), "mouth": torch.zeros(2, 1, 64, 64)}
     terms, _ = module.generator_losses(batch)
     assert terms["loss_cycle"] > 0
-    module.cycle_weight = 0.0
+    module.losses["cycle"].weight = 0.0
     assert "loss_cycle" not in module.generator_losses(batch)[0]
 
 
 def test_cycle_keys_reach_the_module_from_the_config(tmp_path: Path) -> None:
-    from faceswap.training.factory import build_generator_from_cfg, build_module
+    from faceswap.training.build import build_module
 
-    cfg = compose_stage("train", tmp_path, ["loss.cycle_weight=0.5", "loss.cycle_samples=3"])
-    module = build_module(cfg, cfg.train, build_generator_from_cfg(cfg, ["a", "b"]), [], {})
-    assert (module.cycle_weight, module.cycle_samples) == (0.5, 3)
+    cfg = compose_stage("train", tmp_path, ["loss.terms.cycle.weight=0.5", "loss.terms.cycle.samples=3"])
+    cycle = build_module(cfg, [], ["a", "b"]).losses["cycle"]
+    assert (cycle.weight, cycle.samples) == (0.5, 3)
     default = compose_stage("train", tmp_path)
-    assert build_module(default, default.train, build_generator_from_cfg(default, ["a", "b"]), [], {}).cycle_weight == 0
+    assert build_module(default, [], ["a", "b"]).losses["cycle"].weight == 0

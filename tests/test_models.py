@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
-from faceswap.models import GENERATORS, PatchDiscriminator, build_generator
+from faceswap.models import GENERATORS, PatchDiscriminator, build_generator, create_generator, generator_name
 from faceswap.models.blocks import ResidualBlock
+from faceswap.training.export import generator_meta, load_generator, save_generator
 from faceswap.utils.errors import ConfigError
 
 
@@ -22,10 +25,10 @@ def one_thread() -> object:
 TINY = {"enc_dims": 4, "latent_dims": 16, "inter_dims": 8, "dec_dims": 4, "mask_dims": 2}
 
 
-@pytest.mark.parametrize("arch", ["df", "liae"])
+@pytest.mark.parametrize("arch", GENERATORS.names())
 @pytest.mark.parametrize("resolution", [64, 96, 128, 256])
 def test_generator_builds_and_steps(arch: str, resolution: int) -> None:
-    gen = build_generator({"arch": arch, "resolution": resolution, **TINY}, ["a", "b"])
+    gen = build_generator({"name": arch, "resolution": resolution, **TINY}, ["a", "b"])
     x = torch.rand(2, 3, resolution, resolution)
     before = [p.detach().clone() for p in gen.parameters()]
     opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
@@ -39,11 +42,11 @@ def test_generator_builds_and_steps(arch: str, resolution: int) -> None:
     assert changed == len(before)  # every parameter is reached by the two targets together
 
 
-@pytest.mark.parametrize("arch", ["df", "liae"])
+@pytest.mark.parametrize("arch", GENERATORS.names())
 def test_separable_decoder_is_lighter_and_survives_an_export(arch: str) -> None:
-    dense = build_generator({"arch": arch, "resolution": 64, **TINY}, ["a", "b"])
-    sep = build_generator({"arch": arch, "resolution": 64, **TINY, "dec_dims": 8, "separable": True}, ["a", "b"])
-    wide = build_generator({"arch": arch, "resolution": 64, **TINY, "dec_dims": 8}, ["a", "b"])
+    dense = build_generator({"name": arch, "resolution": 64, **TINY}, ["a", "b"])
+    sep = build_generator({"name": arch, "resolution": 64, **TINY, "dec_dims": 8, "separable": True}, ["a", "b"])
+    wide = build_generator({"name": arch, "resolution": 64, **TINY, "dec_dims": 8}, ["a", "b"])
     count = lambda g: sum(p.numel() for p in g.parameters())  # noqa: E731
     assert count(sep) < count(wide) and count(dense) < count(wide)
     groups = [m for m in sep.modules() if isinstance(m, torch.nn.Conv2d) and m.groups > 1]
@@ -54,10 +57,10 @@ def test_separable_decoder_is_lighter_and_survives_an_export(arch: str) -> None:
     assert torch.equal(rebuilt(x, "b")[0], sep(x, "b")[0])
 
 
-@pytest.mark.parametrize("arch", ["df", "liae"])
+@pytest.mark.parametrize("arch", GENERATORS.names())
 def test_deeper_decoder_keeps_shapes_and_the_one_block_layout(arch: str) -> None:
-    base = build_generator({"arch": arch, "resolution": 64, **TINY}, ["a", "b"])
-    deep = build_generator({"arch": arch, "resolution": 64, **TINY, "dec_blocks": 2}, ["a", "b"])
+    base = build_generator({"name": arch, "resolution": 64, **TINY}, ["a", "b"])
+    deep = build_generator({"name": arch, "resolution": 64, **TINY, "dec_blocks": 2}, ["a", "b"])
     blocks = lambda g: sum(isinstance(m, ResidualBlock) for m in g.modules())  # noqa: E731
     assert blocks(deep) == 2 * blocks(base) > 0
     x = torch.rand(2, 3, 64, 64)
@@ -67,13 +70,13 @@ def test_deeper_decoder_keeps_shapes_and_the_one_block_layout(arch: str) -> None
     assert {f"{decoder}.rgb_path.1.conv1.weight", f"{decoder}.rgb_path.2.conv.weight"} <= set(base.state_dict())
     assert build_generator(deep.config, ["a", "b"]).state_dict().keys() == deep.state_dict().keys()
     with pytest.raises(ConfigError, match="dec_blocks=0 is below 1"):
-        build_generator({"arch": arch, "resolution": 64, **TINY, "dec_blocks": 0}, ["a", "b"])
+        build_generator({"name": arch, "resolution": 64, **TINY, "dec_blocks": 0}, ["a", "b"])
 
 
 def test_targets_use_their_own_path() -> None:
-    df = build_generator({"arch": "df", "resolution": 64, **TINY}, ["x", "y"])
+    df = build_generator({"name": "df", "resolution": 64, **TINY}, ["x", "y"])
     assert set(df.module_groups()) == {"encoder", "inter", "decoder_a", "decoder_b"}
-    liae = build_generator({"arch": "liae", "resolution": 64, **TINY}, ["x", "y"])
+    liae = build_generator({"name": "liae", "resolution": 64, **TINY}, ["x", "y"])
     assert set(liae.module_groups()) == {"encoder", "inter_ab", "inter_b", "decoder"}
     x = torch.rand(1, 3, 64, 64)
     # the B-only inter must not influence target A
@@ -84,18 +87,30 @@ def test_targets_use_their_own_path() -> None:
 
 
 def test_generator_rejects_bad_inputs() -> None:
-    gen = build_generator({"arch": "df", "resolution": 64, **TINY}, ["a", "b"])
+    gen = build_generator({"name": "df", "resolution": 64, **TINY}, ["a", "b"])
     with pytest.raises(ConfigError):
         gen(torch.rand(1, 3, 64, 64), "nobody")
     with pytest.raises(ValueError):
         gen(torch.rand(1, 3, 96, 96), "a")
     with pytest.raises(ConfigError):
-        build_generator({"arch": "df", "resolution": 72}, ["a", "b"])
+        build_generator({"name": "df", "resolution": 72}, ["a", "b"])
     with pytest.raises(ConfigError):
-        build_generator({"arch": "df", "resolution": 64}, ["a", "a"])
+        build_generator({"name": "df", "resolution": 64}, ["a", "a"])
     with pytest.raises(ConfigError):
-        build_generator({"arch": "nope", "resolution": 64}, ["a", "b"])
-    assert GENERATORS.names() == ["df", "liae"]
+        build_generator({"name": "nope", "resolution": 64}, ["a", "b"])
+    assert {"df", "liae"} <= set(GENERATORS.names())
+
+
+@pytest.mark.parametrize("arch", GENERATORS.names())
+def test_config_records_the_registered_name_and_old_exports_still_load(arch: str, tmp_path: Path) -> None:
+    gen = create_generator(arch, ["a", "b"], resolution=64, **TINY)
+    assert gen.name == arch and gen.config["name"] == arch and "arch" not in gen.config
+    meta = generator_meta(gen)
+    meta["model"] = {"arch": arch, **{k: v for k, v in gen.config.items() if k != "name"}}  # before the rename
+    loaded, loaded_meta = load_generator(save_generator(tmp_path / "generator.pt", gen, meta))
+    x = torch.rand(1, 3, 64, 64)
+    assert type(loaded) is type(gen) and torch.equal(loaded(x, "b")[0], gen.eval()(x, "b")[0])
+    assert generator_name(loaded_meta) == arch
 
 
 @pytest.mark.parametrize("n_layers,field", [(2, 34), (3, 70), (4, 142)])

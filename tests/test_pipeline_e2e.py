@@ -98,30 +98,46 @@ def test_swap_changes_the_face_but_not_far_background(pipeline_run: tuple[Path, 
     assert np.abs(src[border] - out[border]).mean() < 4.0
 
 
-def test_benchmark_reports_auc_in_unit_interval(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
+def test_benchmark_catches_the_pipelines_own_swaps(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
     run_dir, _ = pipeline_run
     results = json.loads((run_dir / "bench" / "results.json").read_text())
-    aucs = _find_aucs(results)
-    assert aucs, "no AUC in results.json"
-    assert all(0.0 <= a <= 1.0 for a in aucs)
+    assert _find_aucs(results), "no AUC in results.json"
     assert "AUC" in (run_dir / "bench" / "report.md").read_text()
+    (method,) = [m for m in results["methods"] if m != "sbi"]  # the swap method the pipeline trained
+    main = results["main"]
+    # Frame AUC on that method's test split (debug=fast: 12 real + 12 fake crops of one clip). Measured:
+    # spectrum 1.0, sbi 0.98, provenance 1.0, headpose 1.0; meso4 0.15 after its 2 debug epochs, too few to
+    # learn (its learning floor is asserted on toy data in test_detectors.py), so it has none here.
+    for detector in ("spectrum", "sbi", "provenance"):
+        assert main[detector][method]["n_fake"] >= 10 and main[detector][method]["n_real"] >= 10
+        assert main[detector][method]["auc"] >= 0.9, (detector, main[detector][method]["auc"])
 
 
 def test_eval_writes_metrics(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
     run_dir, _ = pipeline_run
     metrics = json.loads((run_dir / "eval" / "eval.json").read_text())
     assert "identity" in metrics and "reconstruction" in metrics
-    held = metrics["held_out"]  # frames whose faces were kept out of training (data.holdout_every)
-    assert held["source_frames"] == 3  # faces 0, 10, 20 of the 24 of debug=fast
+    held = metrics["held_out"]  # frames whose faces were kept out of training (train's holdout.json)
+    recorded = json.loads((run_dir / "finetune" / "holdout.json").read_text())  # carried over from train
+    assert recorded["origin"].endswith("train/holdout.json") and recorded["fraction"] == 0.15
+    held_a = sorted(i for _, i in recorded["identities"]["a"]["held_out"])
+    assert held["source_frames"] == len(held_a) == 4 and held_a == [20, 21, 22, 23]  # the last 15 % of 24 frames
+    assert metrics["holdout"]["faces"] == {"a": 4, "b": 4}
     assert held["frames"] <= min(held["source_frames"], metrics["frames"])  # frames with a face found in the swap
     assert "held-out frames" in (run_dir / "eval" / "eval.md").read_text()
     rows = (run_dir / "eval" / "frames.csv").read_text().splitlines()  # one row per measured frame
-    table = np.array([[float(v) for v in row.split(",")] for row in rows[1:]]).reshape(-1, 10)  # [N,10]
+    columns = len(rows[0].split(","))
+    table = np.array([[float(v) for v in row.split(",")] for row in rows[1:]]).reshape(-1, columns)  # [N,C]
     assert rows[0].startswith("frame,held_out,") and len(table) == metrics["frames"]
     assert table[:, 1].sum() == held["frames"]
-    if len(table):  # the debug=fast swap may be too rough for dlib to find a face
-        assert abs(table[:, 8].mean() - metrics["pose_error_deg"]) < 1e-2
-        assert abs((table[:, 6] - table[:, 3]).mean() - metrics["pose_bias_deg"]["pitch"]) < 1e-2
+    # every source frame is either measured or counted as without a face (the 6-step debug swap is too rough
+    # for dlib: 0 of 24 measured, so the per-frame math is tested in test_eval_metrics.py instead)
+    from faceswap.media.video import probe
+
+    assert metrics["frames"] + metrics["frames_without_face"] == probe(run_dir / "collect" / "a" / "clip.mp4").frames
+    for ident in ("a", "b"):  # reconstruction runs on the held-out crops themselves, without dlib
+        recon = metrics["reconstruction"][ident]
+        assert recon["faces"] == 4 and 0.0 < recon["ssim_face"] <= 1.0 and recon["psnr_face"] > 5.0
 
 
 def _find_aucs(obj: Any) -> list[float]:

@@ -42,12 +42,12 @@ def _faceset(folder: Path, n: int = 12) -> None:
 @pytest.fixture
 def faceset_cfg(compose_cfg):
     cfg = compose_cfg("sort", ["sort.identities=[a]"])
-    _faceset(Path(cfg.data.faces_dir) / "a")
+    _faceset(Path(cfg.paths.faces_dir) / "a")
     return cfg
 
 
 def _order(cfg) -> list[int]:
-    return [r["frame_index"] for r in read_faceset(Path(cfg.data.faces_dir) / "a")]
+    return [r["frame_index"] for r in read_faceset(Path(cfg.paths.faces_dir) / "a")]
 
 
 def test_sort_by_each_key(faceset_cfg, compose_cfg) -> None:
@@ -58,7 +58,7 @@ def test_sort_by_each_key(faceset_cfg, compose_cfg) -> None:
         ("identity", lambda rows: rows[0]["frame_index"] == 6),
     ):
         sort.run(compose_cfg("sort", ["sort.identities=[a]", f"sort.by={by}"]))
-        assert check(read_faceset(Path(faceset_cfg.data.faces_dir) / "a")), by
+        assert check(read_faceset(Path(faceset_cfg.paths.faces_dir) / "a")), by
 
 
 def test_hist_sort_groups_similar_colours(faceset_cfg, compose_cfg) -> None:
@@ -68,7 +68,7 @@ def test_hist_sort_groups_similar_colours(faceset_cfg, compose_cfg) -> None:
 
 
 def test_keep_varied_and_restore(faceset_cfg, compose_cfg) -> None:
-    folder = Path(faceset_cfg.data.faces_dir) / "a"
+    folder = Path(faceset_cfg.paths.faces_dir) / "a"
     assert (
         sort.run(compose_cfg("sort", ["sort.identities=[a]", "sort.by=varied", "sort.keep=4", "sort.bins=4"]))["faces"]
         == 4

@@ -47,9 +47,9 @@ def test_folder_preprocess_counts_no_face_and_unreadable(compose_cfg, photo_fold
     collect.run(cfg)
     result = preprocess.run(cfg)
     assert result["faces"] == 4
-    summary = json.loads((Path(cfg.data.faces_dir) / "a" / "summary.json").read_text())
+    summary = json.loads((Path(cfg.paths.faces_dir) / "a" / "summary.json").read_text())
     assert summary["dropped"] == {"no_face": 1, "unreadable": 1} and summary["faces"] == 2
-    rows = read_faceset(Path(cfg.data.faces_dir) / "a")
+    rows = read_faceset(Path(cfg.paths.faces_dir) / "a")
     assert {r["face_type"] for r in rows} == {"whole_face"} and all(r["source_kind"] == "image" for r in rows)
 
 
@@ -77,7 +77,7 @@ def test_sharded_runs_merge_into_one_face_set(compose_cfg, photo_folders) -> Non
     for i in range(2):
         preprocess.run(compose_cfg("preprocess", [*base, f"preprocess.shard={i}/2"]))
     merged = preprocess.run(compose_cfg("preprocess", [*base, "preprocess.merge=true"]))
-    faces_dir = Path(compose_cfg("preprocess", base).data.faces_dir) / "a"
+    faces_dir = Path(compose_cfg("preprocess", base).paths.faces_dir) / "a"
     rows = read_faceset(faces_dir)
     assert merged["faces"] == len(rows) == 2
     assert all(r["file"].startswith("shards/") for r in rows)

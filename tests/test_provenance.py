@@ -161,3 +161,52 @@ def test_invisible_watermark_survives_png_and_is_absent_otherwise(tmp_path: Path
     assert detect_invisible(np.asarray(Image.open(tmp_path / "m.png"))) >= 0.95
     assert detect_invisible(img) < 0.9
     assert detect_invisible(img[:128, :128]) is None  # too small to carry the mark
+
+
+def test_verify_verdicts_and_exit_codes(tmp_path: Path, keys) -> None:
+    from faceswap.commands.verify import exit_code
+    from faceswap.provenance.verify import EXIT_CODES
+
+    def verdict(path: Path) -> str:
+        report = verify_file(path, keys["key_dir"])
+        assert format_report(report)[-1].endswith(f"(exit {EXIT_CODES[report.verdict]})")
+        assert exit_code(report.to_dict()) == EXIT_CODES[report.verdict]
+        return report.verdict
+
+    assert len(set(EXIT_CODES.values())) == 4 and EXIT_CODES["labelled"] == 0 and 2 not in EXIT_CODES.values()
+    plain, png, bmp = tmp_path / "plain.png", tmp_path / "labelled.png", tmp_path / "labelled.bmp"
+    for path in (plain, png, bmp):
+        Image.fromarray(_photo()).save(path)
+    for path in (png, bmp):
+        label_output(path, config={}, checkpoint=None, inputs=[], settings=keys)
+    assert verdict(png) == "labelled" and verdict(bmp) == "labelled"  # BMP: labelled by its sidecar alone
+    assert verdict(plain) == "not_labelled"
+    for path in (png, bmp):
+        data = bytearray(path.read_bytes())
+        data[-20] ^= 0xFF  # edited after labelling
+        path.write_bytes(bytes(data))
+        assert verdict(path) == "label_invalid", path.name
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    assert verdict(text) == "not_media"
+    (tmp_path / "notes.png").write_text("not an image\n")
+    assert verdict(tmp_path / "notes.png") == "not_media"
+
+
+def test_verify_cli_exit_status(tmp_path: Path, keys) -> None:
+    import subprocess
+    import sys
+
+    labelled, text = tmp_path / "labelled.png", tmp_path / "text.mp4"
+    Image.fromarray(_photo()).save(labelled)
+    label_output(labelled, config={}, checkpoint=None, inputs=[], settings=keys)
+    text.write_text("hello\n")
+    for path, code, words in ((labelled, 0, "label validates"), (text, 5, "NOT A READABLE MEDIA FILE")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "faceswap.cli", "verify", str(path), f"provenance.key_dir={keys['key_dir']}"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == code, proc.stdout[-800:] + proc.stderr[-800:]
+        assert words in proc.stdout and "validation state Invalid" not in proc.stdout

@@ -98,4 +98,4 @@ def test_generate_stage_imports_ffpp(compose_cfg, tmp_path: Path) -> None:
     )
     out = run_generate(cfg)
     assert out["samples"] == 6 and out["methods"] == ["Deepfakes", "real"]
-    assert read_index(cfg.generate.out_dir)["samples"][0]["compression"] == "c40"
+    assert read_index(cfg.paths.synthetic_dir)["samples"][0]["compression"] == "c40"

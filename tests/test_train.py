@@ -1,4 +1,4 @@
-"""`faceswap train` end to end on a tiny model: artifacts, generator contract, stages, GAN off, resume, NaN guard."""
+"""`faceswap train` end to end on a tiny model: artifacts, generator contract, phases, GAN off, resume, NaN guard."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from tests.train_faces import sample_faces
 
 
 def run_train(root: Path, *overrides: str) -> tuple[dict[str, Any], Path]:
-    cfg = compose_stage("train", root, [f"data.faces_dir={sample_faces()}", *overrides])
-    return train.run(cfg), Path(cfg.train.out_dir)
+    cfg = compose_stage("train", root, [f"paths.faces_dir={sample_faces()}", *overrides])
+    return train.run(cfg), Path(cfg.paths.train_dir)
 
 
 def metrics(out_dir: Path) -> list[dict[str, str]]:
@@ -42,7 +42,7 @@ def fast_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], 
 def test_train_writes_checkpoints_previews_and_export(fast_run: tuple[dict[str, Any], Path]) -> None:
     result, out = fast_run
     assert result["steps"] == result["total_steps"] == 6
-    for name in ("last", "stage-warmup", "stage-main", "stage-refine"):
+    for name in ("last", "phase-warmup", "phase-main", "phase-refine"):
         assert (out / "checkpoints" / f"{name}.ckpt").is_file()
     assert (out / "generator.pt").is_file() and (out / "summary.json").is_file()
     import cv2
@@ -64,7 +64,7 @@ def test_generator_contract_from_export_and_checkpoint(fast_run: tuple[dict[str,
         torch.load(path, weights_only=True)  # plain containers only
         gen, meta = load_generator(path)
         assert meta["resolution"] == 64 and meta["identities"] == ["a", "b"] and meta["face_type"] == "full"
-        assert meta["model"]["arch"] == "df" and isinstance(meta["model"], dict) and "padding" in meta
+        assert meta["model"]["name"] == "df" and isinstance(meta["model"], dict) and "padding" in meta
         rgb, mask = gen(x, "b")
         assert rgb.shape == (3, 3, 64, 64) and mask.shape == (3, 1, 64, 64)
         assert float(rgb.min()) >= 0 and float(rgb.max()) <= 1
@@ -72,15 +72,15 @@ def test_generator_contract_from_export_and_checkpoint(fast_run: tuple[dict[str,
     torch.testing.assert_close(outputs[0], outputs[1])  # the export holds the checkpoint's EMA weights
 
 
-def test_stage_overrides_apply_and_terms_are_logged_separately(fast_run: tuple[dict[str, Any], Path]) -> None:
+def test_phase_overrides_apply_and_terms_are_logged_separately(fast_run: tuple[dict[str, Any], Path]) -> None:
     _, out = fast_run
-    stages = {
-        n: torch.load(out / "checkpoints" / f"stage-{n}.ckpt", weights_only=True)["faceswap_state"]["stage"]
+    phases = {
+        n: torch.load(out / "checkpoints" / f"phase-{n}.ckpt", weights_only=True)["faceswap_state"]["phase"]
         for n in ("warmup", "main", "refine")
     }
-    assert stages["warmup"]["gan_weight"] == 0.0 and stages["warmup"]["random_warp"]
-    assert stages["main"]["gan_weight"] > 0
-    assert not stages["refine"]["random_warp"] and stages["refine"]["lr_end_factor"] == pytest.approx(0.1)
+    assert phases["warmup"]["gan_weight"] == 0.0 and phases["warmup"]["random_warp"]
+    assert phases["main"]["gan_weight"] > 0
+    assert not phases["refine"]["random_warp"] and phases["refine"]["lr_end_factor"] == pytest.approx(0.1)
     rows = metrics(out)
     for key in (
         "train/loss_dssim",
@@ -99,7 +99,7 @@ def test_stage_overrides_apply_and_terms_are_logged_separately(fast_run: tuple[d
 
 
 def test_gan_weight_zero_builds_no_discriminator(tmp_path: Path) -> None:
-    _, out = run_train(tmp_path, "stages=nogan", "train.steps=3")
+    _, out = run_train(tmp_path, "phases=nogan", "train.steps=3")
     ckpt = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)
     assert not [k for k in ckpt["state_dict"] if k.startswith("discriminator.")]
     assert len(ckpt["optimizer_states"]) == 1
@@ -107,7 +107,7 @@ def test_gan_weight_zero_builds_no_discriminator(tmp_path: Path) -> None:
 
 
 def test_resume_reproduces_the_uninterrupted_run(tmp_path: Path) -> None:
-    common = ("stages=single", "train.checkpoint_every=100")
+    common = ("phases=single", "train.checkpoint_every=100")
     _, full = run_train(tmp_path / "full", *common, "train.steps=4")
     run_train(tmp_path / "split", *common, "train.steps=2")
     _, split = run_train(tmp_path / "split", *common, "train.steps=4")  # resumes from last.ckpt at step 2
@@ -122,17 +122,17 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path: Path) -> None:
 
 def test_nan_guard_skips_then_stops_with_a_clear_message(tmp_path: Path) -> None:
     with pytest.raises(FaceswapError, match="NaN/inf"):
-        run_train(tmp_path, "loss.reconstruction.mse_weight=nan", "train.nan_max=3", "stages=single")
+        run_train(tmp_path, "loss.terms.reconstruction.mse_weight=nan", "module.nan_max=3", "phases=single")
 
 
 def test_reconstruction_loss_falls_on_sample_faces(tmp_path: Path) -> None:
     _, out = run_train(
         tmp_path,
-        "stages=nogan",
+        "phases=nogan",
         "augment=none",
         "train.steps=40",
         "train.batch_size=4",
-        "train.lr_g=1e-3",
+        "module.optimizer_g.lr=1e-3",
         "trainer.lightning.log_every_n_steps=1",
     )
     loss = column(metrics(out), "train/loss_g")
@@ -143,30 +143,49 @@ def test_reconstruction_loss_falls_on_sample_faces(tmp_path: Path) -> None:
 
 def test_config_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown modules"):
-        run_train(tmp_path, "stages=single", "train.frozen=[nonexistent]")
+        run_train(tmp_path, "phases=single", "+phases.plan.train.frozen=[nonexistent]")
     with pytest.raises(FaceswapError, match="no face set"):
         run_train(tmp_path, "data.pair=[a,zz]")
     with pytest.raises(ConfigError, match="multiple of 16"):
         run_train(tmp_path, "model.resolution=72")
-    with pytest.raises(ConfigError, match="gan_kind"):
-        run_train(tmp_path, "loss.gan_kind=wgan")
+    with pytest.raises(ConfigError, match="GAN loss kind"):
+        run_train(tmp_path, "loss.terms.gan.kind=wgan")
     with pytest.raises(ConfigError, match="out-of-range batch_size"):
         run_train(tmp_path, "train.batch_size=0")
     with pytest.raises(ConfigError, match="at least 1"):
         run_train(tmp_path, "train.steps=-5")
-    run_train(tmp_path / "resume", "stages=nogan", "train.steps=1")
+    run_train(tmp_path / "resume", "phases=nogan", "train.steps=1")
     with pytest.raises(FaceswapError, match="another model"):
-        run_train(tmp_path / "resume", "stages=nogan", "train.steps=2", "model.generator.dec_dims=6")
-    with pytest.raises(ConfigError, match=r"not in stages\.plan"):
+        run_train(tmp_path / "resume", "phases=nogan", "train.steps=2", "model.generator.dec_dims=6")
+    with pytest.raises(ConfigError, match=r"not in the plan.*phases\.plan\.typo"):
         run_train(tmp_path, "phases.order=[warmup,typo]")
 
 
 def test_two_runs_with_the_same_seed_give_the_same_loss_curve(tmp_path: Path) -> None:
-    common = ("stages=single", "train.steps=3", "seed=7")
+    common = ("phases=single", "train.steps=3", "seed=7")
     _, first = run_train(tmp_path / "one", *common)
     _, second = run_train(tmp_path / "two", *common)
     for key in ("train/loss_g", "train/loss_d", "train/loss_dssim"):
         a, b = column(metrics(first), key), column(metrics(second), key)
         assert a and a == pytest.approx(b, rel=1e-5, abs=1e-6), key
-    _, other = run_train(tmp_path / "three", "stages=single", "train.steps=3", "seed=8")
+    _, other = run_train(tmp_path / "three", "phases=single", "train.steps=3", "seed=8")
     assert column(metrics(other), "train/loss_g") != pytest.approx(column(metrics(first), "train/loss_g"))
+
+
+def test_checkpoints_from_before_the_phase_rename_resume(tmp_path: Path) -> None:
+    """`stage-<name>.ckpt` / `faceswap_state["stage*"]` checkpoints (no hyperparameters) load and resume."""
+    common = ("phases=single", "train.checkpoint_every=100")
+    _, out = run_train(tmp_path, *common, "train.steps=2")
+    last = out / "checkpoints" / "last.ckpt"
+    ckpt = torch.load(last, weights_only=True)
+    state = ckpt["faceswap_state"]
+    for new, old in (("phase", "stage"), ("phase_index", "stage_index"), ("phase_start", "stage_start")):
+        state[old] = state.pop(new)
+    ckpt.pop("hyper_parameters", None)
+    torch.save(ckpt, last)
+    (out / "checkpoints" / "phase-train.ckpt").rename(out / "checkpoints" / "stage-train.ckpt")
+    _, meta = load_generator(last)
+    assert meta["identities"] == ["a", "b"]
+    result, _ = run_train(tmp_path, *common, "train.steps=4")
+    assert result["steps"] == 4 and torch.load(last, weights_only=True)["faceswap_state"]["phase"]["name"] == "train"
+    load_generator(out / "generator.pt")

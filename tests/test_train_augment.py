@@ -92,8 +92,8 @@ def test_ema_half_life_ramps_up_with_images_seen() -> None:
 def test_ema_note_warns_only_when_the_ramp_up_caps_the_whole_run() -> None:
     from faceswap.training.ema import ema_halflife_note
 
-    note = ema_halflife_note(8000.0, 0.05, run_images=40_000)  # cpu_hour's 5,000 steps of 8
-    assert note is not None and "never reached" in note and "2,000" in note and "train.ema_rampup" in note
-    assert "raise train.ema_rampup to 0.2 " in note  # the cap grows with the ramp-up: 0.2 x 40,000 = 8,000
+    note = ema_halflife_note(8000.0, 0.05, 40_000, "halflife", "module.ema_rampup")  # cpu_hour's 5,000 steps of 8
+    assert note is not None and "never reached" in note and "2,000" in note and "module.ema_rampup" in note
+    assert "raise module.ema_rampup to 0.2 " in note  # the cap grows with the ramp-up: 0.2 x 40,000 = 8,000
     assert ema_halflife_note(2000.0, 0.05, run_images=40_000) is None  # reached on the last step
     assert ema_halflife_note(8000.0, 0.0, run_images=40_000) is None  # no ramp-up: the half-life applies

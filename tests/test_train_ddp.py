@@ -29,7 +29,7 @@ def test_ddp_two_processes_on_cpu(tmp_path: Path) -> None:
         "trainer.num_workers=0",
         "trainer.threads=1",
         "train.steps=4",
-        f"data.faces_dir={sample_faces()}",
+        f"paths.faces_dir={sample_faces()}",
         f"paths.root_dir={tmp_path}",
     ]
     env = {**os.environ, "MASTER_PORT": "29517", "PYTHONWARNINGS": "ignore"}

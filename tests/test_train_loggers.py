@@ -12,9 +12,9 @@ from tests.train_faces import sample_faces
 
 
 def _train(root: Path, logger: str) -> Path:
-    cfg = compose_stage("train", root, [f"data.faces_dir={sample_faces()}", f"logger={logger}", "train.steps=4"])
+    cfg = compose_stage("train", root, [f"paths.faces_dir={sample_faces()}", f"logger={logger}", "train.steps=4"])
     train.run(cfg)
-    return Path(cfg.train.out_dir) / "logs"
+    return Path(cfg.paths.train_dir) / "logs"
 
 
 def test_tensorboard_logger_writes_scalars_and_previews(tmp_path: Path) -> None:

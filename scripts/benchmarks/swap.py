@@ -60,7 +60,7 @@ def _generator(root: Path, resolution: int, device: str) -> Path:
     from faceswap.training.export import generator_meta, save_generator
 
     cfg = _compose(root, [f"model.resolution={resolution}"])
-    generator = instantiate(cfg.model.generator, identities=list(cfg.data.pair))
+    generator = instantiate(cfg.model.generator, identities=list(cfg.data.pair), resolution=int(cfg.model.resolution))
     path = root / f"generator_{resolution}.pt"
     save_generator(path, generator, generator_meta(generator))
     return path
@@ -76,7 +76,7 @@ def measure(clip: Path, ckpt: Path, root: Path, device: str, extra: list[str] = 
             f"swap.checkpoint={ckpt}",
             f"swap.device={device}",
             f"provenance.key_dir={root / 'keys'}",
-            f"swap.output_dir={root / 'out'}",
+            f"paths.swap_dir={root / 'out'}",
             *extra,
         ],
     )

@@ -26,31 +26,30 @@ def compose_train(resolution: int, overrides: list[str]) -> Any:
     return compose_stage(
         "train",
         Path("/tmp/faceswap-bench"),
-        [f"data.faces_dir={sample_faces()}", f"model.resolution={resolution}", *overrides],
+        [f"paths.faces_dir={sample_faces()}", f"model.resolution={resolution}", *overrides],
         tiny=False,
     )
 
 
 def make_batches(cfg: Any, count: int, batch_size: int) -> list[dict[str, dict[str, torch.Tensor]]]:
     """Real augmented batches from the sample faces, kept in memory so both loops see the same data."""
-    from faceswap.training import factory
+    from faceswap.training import build
 
-    dm = factory.build_datamodule(cfg, list(cfg.data.pair))
+    dm = build.build_datamodule(cfg, list(cfg.data.pair))
     dm.batch_size, dm.num_workers = batch_size, 0
     loader = iter(dm.train_dataloader())
     return [next(loader) for _ in range(count)]
 
 
 def build_module(cfg: Any, gan: bool) -> Any:
-    from faceswap.training import factory
-    from faceswap.training.settings import StageSettings
+    from faceswap.training import build
+    from faceswap.training.phases import PhaseSettings
 
-    gen = factory.build_generator_from_cfg(cfg, list(cfg.data.pair))
-    stage = StageSettings(
+    phase = PhaseSettings(
         name="bench", steps=10**6, batch_size=int(cfg.train.batch_size), gan_weight=0.1 if gan else 0.0
     )
-    module = factory.build_module(cfg, cfg.train, gen, [stage], meta={})
-    module.set_stage(stage, 0, 0)
+    module = build.build_module(cfg, [phase], list(cfg.data.pair), meta={})
+    module.set_phase(phase, 0, 0)
     return module
 
 
@@ -71,7 +70,13 @@ def build_bare(module: Any, gen: Any, disc: Any) -> Any:
 
     opt_g = module.optimizer_g(params=list(gen.parameters()))
     opt_d = module.optimizer_d(params=list(disc.parameters())) if disc is not None else None
-    ema, rec, gan, weight = make_ema(gen), module.reconstruction, module.gan, module.stage.gan_weight
+    ema, rec, gan, weight = (
+        make_ema(gen),
+        module.losses["reconstruction"],
+        module.losses["gan"],
+        module.phase.gan_weight,
+    )
+    cycle = dict(module.losses.items()).get("cycle")
 
     def step(batch: dict[str, Any]) -> None:
         terms, fakes = {}, []
@@ -85,8 +90,8 @@ def build_bare(module: Any, gen: Any, disc: Any) -> Any:
             disc.requires_grad_(False)
             terms["g_gan"] = weight * gan.generator(disc(torch.cat(fakes)))
             disc.requires_grad_(True)
-        if module.cycle_weight > 0:  # runs through module.generator (not a compiled `gen`)
-            terms["loss_cycle"] = module.cycle_weight * module.cycle_loss(batch)
+        if cycle is not None and cycle.weight > 0:  # runs through module.generator (not a compiled `gen`)
+            terms["loss_cycle"] = cycle.weight * cycle.cycle(module.generator, batch)
         opt_g.zero_grad(set_to_none=True)
         sum(terms.values()).backward()
         torch.nn.utils.clip_grad_norm_(gen.parameters(), 1.0)
@@ -159,7 +164,7 @@ def time_lightning(module: Any, batches: list[Any], warmup: int) -> list[float]:
     """Per-step wall times of SwapModule under a Lightning Trainer on the same in-memory batches."""
     import pytorch_lightning as pl
 
-    from faceswap.training.factory import quiet_lightning
+    from faceswap.training.build import quiet_lightning
 
     quiet_lightning()
     times: list[float] = []
@@ -186,9 +191,9 @@ def median(values: list[float]) -> float:
 
 def data_rate(cfg: Any, batch_size: int, batches: int, workers: int) -> float:
     """Training images/s the DataLoader delivers with `workers` workers (loading + augmentation, both sides)."""
-    from faceswap.training import factory
+    from faceswap.training import build
 
-    dm = factory.build_datamodule(cfg, list(cfg.data.pair))
+    dm = build.build_datamodule(cfg, list(cfg.data.pair))
     dm.batch_size, dm.num_workers = batch_size, workers
     loader = iter(dm.train_dataloader())
     next(loader)  # worker start-up is not throughput
@@ -294,9 +299,9 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     sys.path.insert(0, str(ROOT / "src"))
     from benchmarks.ceiling import matmul_gflops
-    from faceswap.utils.threads import plan_threads
+    from faceswap.training.build import training_threads
 
-    threads = plan_threads(None, workers=1).intra_op  # the rule every command uses: all cores
+    threads = training_threads(0, "cpu", 1)  # as trainer=cpu with threads=0: every core
     torch.set_num_threads(threads)
     rates: list[float] = []
 

@@ -4,8 +4,8 @@ decoders, 96 px, the cycle loss.
 
     python scripts/benchmark.py --only train_options     (or: python scripts/benchmarks/train_options.py)
 
-The GAN step of the bare loop (the same step as SwapModule, see train.py) on real augmented batches, one
-intra-op thread as `trainer=cpu` uses on 2 cores. Quality per option needs an hour-scale run each:
+The GAN step of the bare loop (the same step as SwapModule, see train.py) on real augmented batches, with the
+intra-op threads `trainer=cpu` uses (every core). Quality per option needs an hour-scale run each:
 docs/experiments.md.
 """
 
@@ -31,7 +31,7 @@ VARIANTS: dict[str, tuple[int, list[str], bool]] = {  # name: (resolution, overr
     "dec_blocks_2": (64, ["model.generator.dec_blocks=2"], False),
     "enc_dims_24": (64, ["model.generator.enc_dims=24"], False),
     "96px": (96, [], False),
-    "cycle_loss_2": (64, ["loss.cycle_weight=0.5", "loss.cycle_samples=2"], False),
+    "cycle_loss_2": (64, ["loss.terms.cycle.weight=0.5", "loss.terms.cycle.samples=2"], False),
 }
 
 
@@ -63,10 +63,9 @@ def time_variant(resolution: int, overrides: list[str], compiled: bool, steps: i
 
 
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-    from faceswap.utils.threads import plan_threads
+    from faceswap.training.build import training_threads
 
-    threads = plan_threads(None, workers=1).intra_op  # the rule training uses (issue #21): all cores
+    threads = training_threads(0, "cpu", 1)  # as trainer=cpu with threads=0: every core
     torch.set_num_threads(threads)
     steps = 4 if quick else 20
     names = ["cpu_hour", "separable_decoder"] if quick else list(VARIANTS)

@@ -60,13 +60,17 @@ def run_command(command: str, cfg: Any) -> Any:
     try:
         check_config(cfg, RULES)
         module = importlib.import_module(f"faceswap.commands.{COMMANDS[command][0]}")
-        return module.run(cfg)
+        result = module.run(cfg)
     except FaceswapError as exc:
         console_error(str(exc))
         sys.exit(2)
     except KeyboardInterrupt:
         console_error("interrupted — rerun the same command to resume")
         sys.exit(130)
+    code = module.exit_code(result) if hasattr(module, "exit_code") else 0
+    if code:
+        sys.exit(code)  # a command whose answer is its status (verify)
+    return result
 
 
 def positional_to_overrides(command: str, args: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Detection metrics as DeepfakeBench reports them, plus TPR@1%FPR and a bootstrap AUC interval.
+"""Detection metrics as DeepfakeBench reports them, plus TPR@1%FPR and a video-bootstrap AUC interval.
 
 Scores are fake probabilities; label 1 = fake, 0 = real. Every function returns NaN (never raises)
 when a class is missing, so a report can still be written for a degenerate split.
@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.metrics import average_precision_score, roc_curve
 
 
@@ -100,35 +101,77 @@ def accuracies(labels: Any, scores: Any, threshold: float = 0.5) -> dict[str, fl
 
 
 def bootstrap_auc_ci(
-    labels: Any, scores: Any, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+    labels: Any,
+    scores: Any,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    clusters: Any | None = None,
 ) -> tuple[float, float]:
-    """Percentile interval of AUC over stratified resamples (reals and fakes resampled separately)."""
+    """Percentile interval of AUC over resamples of whole clusters (videos); each frame is one when None.
+
+    Frames of one video are correlated, so the video, not the frame, is the unit resampled: a cluster
+    carries all its frames, weighted by how often it is drawn. Clusters are drawn separately within
+    strata (real-only, fake-only, both classes), so every resample keeps both classes.
+    """
     y, s = _arrays(labels, scores)
     if not _valid(y, s) or n_boot <= 0:
         return (math.nan, math.nan)
+    codes = _codes(np.arange(y.size) if clusters is None else clusters, y.size)  # [N] cluster index
+    n_clusters = int(codes.max()) + 1
+    values, tie_group = np.unique(s, return_inverse=True)  # ascending tie groups [N]
+    shape = (n_clusters, values.size)
+    pos = sparse.csr_matrix((np.ones(int(y.sum())), (codes[y == 1], tie_group[y == 1])), shape=shape)  # [C,G]
+    neg = sparse.csr_matrix((np.ones(int((y == 0).sum())), (codes[y == 0], tie_group[y == 0])), shape=shape)
+    has_real = np.bincount(codes[y == 0], minlength=n_clusters) > 0
+    has_fake = np.bincount(codes[y == 1], minlength=n_clusters) > 0
+    strata = [np.flatnonzero(has_real * 1 + has_fake * 2 == k) for k in (1, 2, 3)]
     rng = np.random.default_rng(seed)
-    pos, neg = s[y == 1], s[y == 0]
     aucs = []
-    chunk = max(1, 200_000 // (pos.size + neg.size))
+    chunk = max(1, 2_000_000 // max(values.size, n_clusters))
     for start in range(0, n_boot, chunk):
-        rows = min(chunk, n_boot - start)
-        pos_b = pos[rng.integers(0, pos.size, size=(rows, pos.size))]  # [B,P]
-        neg_b = neg[rng.integers(0, neg.size, size=(rows, neg.size))]  # [B,Q]
-        aucs.append(_auc_rank(pos_b, neg_b))
+        counts = _draw_counts(rng, strata, min(chunk, n_boot - start), n_clusters)  # [B,C]
+        pos_w = np.asarray((pos.T @ counts.T).T)  # [B,G] fake weight per tie group
+        neg_w = np.asarray((neg.T @ counts.T).T)  # [B,G]
+        below = np.cumsum(neg_w, axis=1) - neg_w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            aucs.append((pos_w * (below + 0.5 * neg_w)).sum(1) / (pos_w.sum(1) * neg_w.sum(1)))
     all_aucs = np.concatenate(aucs)
     alpha = (1.0 - level) / 2.0
-    return (float(np.quantile(all_aucs, alpha)), float(np.quantile(all_aucs, 1.0 - alpha)))
+    return (float(np.nanquantile(all_aucs, alpha)), float(np.nanquantile(all_aucs, 1.0 - alpha)))
 
 
-def video_scores(labels: Any, scores: Any, video_keys: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _codes(groups: Any, n: int) -> np.ndarray:
+    """Group labels of any hashable kind -> int codes 0..K-1 [N]."""
+    arr = np.asarray(groups, dtype=object).ravel()
+    if arr.size != n:
+        raise ValueError(f"{arr.size} group keys for {n} scores")
+    index: dict[Any, int] = {}
+    return np.array([index.setdefault(g, len(index)) for g in arr.tolist()], dtype=np.int64)
+
+
+def _draw_counts(rng: np.random.Generator, strata: list[np.ndarray], rows: int, n_clusters: int) -> np.ndarray:
+    """How often each cluster is drawn in `rows` resamples, each stratum resampled to its own size -> [B,C]."""
+    flat = np.zeros(rows * n_clusters, dtype=np.float64)
+    offsets = (np.arange(rows) * n_clusters)[:, None]  # [B,1]
+    for members in strata:
+        if members.size:
+            drawn = members[rng.integers(0, members.size, size=(rows, members.size))]  # [B,k]
+            flat += np.bincount((offsets + drawn).ravel(), minlength=rows * n_clusters)
+    return flat.reshape(rows, n_clusters)
+
+
+def video_scores(labels: Any, scores: Any, video_keys: Any) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """Mean frame score per video: (video labels [V], video scores [V], keys [V])."""
     y, s = _arrays(labels, scores)
     keys = np.asarray(video_keys, dtype=object).ravel()
-    uniq = sorted(set(keys.tolist()))
+    uniq = sorted(set(keys.tolist()), key=str)
+    codes = _codes(keys, y.size)
+    first = {k: i for i, k in reversed(list(enumerate(keys.tolist())))}
     v_labels = np.empty(len(uniq), dtype=np.int64)
     v_scores = np.empty(len(uniq), dtype=np.float64)
     for i, key in enumerate(uniq):
-        sel = keys == key
+        sel = codes == codes[first[key]]
         if y[sel].min() != y[sel].max():
             raise ValueError(f"video {key!r} mixes real and fake frames; key videos by label and method")
         v_labels[i] = y[sel][0]
@@ -142,11 +185,25 @@ def video_auc(labels: Any, scores: Any, video_keys: Any) -> float:
 
 
 def summarize(
-    labels: Any, scores: Any, video_keys: Any | None = None, n_boot: int = 1000, seed: int = 0
+    labels: Any,
+    scores: Any,
+    video_keys: Any | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    clusters: Any | None = None,
 ) -> dict[str, Any]:
-    """Every metric of the main table for one (detector, test set)."""
+    """Every metric of the main table for one (detector, test set).
+
+    `video_keys` name each frame's video (one class per video), `clusters` the independent unit the
+    bootstrap resamples (default: the video). Rows with a NaN score (a detector abstained) are left
+    out and counted in `n_excluded`.
+    """
     y, s = _arrays(labels, scores)
-    lo, hi = bootstrap_auc_ci(y, s, n_boot=n_boot, seed=seed)
+    keep = np.isfinite(s)
+    keys = None if video_keys is None else np.asarray(video_keys, dtype=object).ravel()[keep]
+    units = keys if clusters is None else np.asarray(clusters, dtype=object).ravel()[keep]
+    y, s = y[keep], s[keep]
+    lo, hi = bootstrap_auc_ci(y, s, n_boot=n_boot, seed=seed, clusters=units)
     out: dict[str, Any] = {
         "auc": roc_auc(y, s),
         "auc_ci95": [lo, hi],
@@ -155,7 +212,25 @@ def summarize(
         "tpr_at_1fpr": tpr_at_fpr(y, s, 0.01),
         "n_real": int((y == 0).sum()),
         "n_fake": int((y == 1).sum()),
+        "n_excluded": int((~keep).sum()),
         **accuracies(y, s),
+        **_video_level(y, s, keys, units, n_boot, seed),
     }
-    out["video_auc"] = video_auc(y, s, video_keys) if video_keys is not None else math.nan
+    return out
+
+
+def _video_level(
+    y: np.ndarray, s: np.ndarray, keys: np.ndarray | None, units: np.ndarray | None, n_boot: int, seed: int
+) -> dict[str, Any]:
+    """Video AUC (mean frame score per video), its interval over units, and independent units per class."""
+    out: dict[str, Any] = {"video_auc": math.nan, "video_auc_ci95": [math.nan, math.nan]}
+    out["n_videos_real"] = len(set(units[y == 0].tolist())) if units is not None else int((y == 0).sum())
+    out["n_videos_fake"] = len(set(units[y == 1].tolist())) if units is not None else int((y == 1).sum())
+    if keys is None or not y.size:
+        return out
+    v_labels, v_scores, uniq = video_scores(y, s, keys)
+    unit_of = dict(zip(keys.tolist(), units.tolist(), strict=True)) if units is not None else {}
+    v_units = [unit_of.get(k, k) for k in uniq]
+    out["video_auc"] = roc_auc(v_labels, v_scores)
+    out["video_auc_ci95"] = list(bootstrap_auc_ci(v_labels, v_scores, n_boot=n_boot, seed=seed, clusters=v_units))
     return out

@@ -12,7 +12,22 @@ import os
 from pathlib import Path
 from typing import Any
 
+from faceswap.bench.report_sections import (
+    cross_dataset_section,
+    excluded_section,
+    fmt,
+    interval,
+    lofo_section,
+    ordered,
+    repeats_section,
+    table,
+    video_level_section,
+    videos,
+    videos_section,
+)
 from faceswap.utils.io import atomic_path, atomic_write_json, atomic_write_text, ensure_writable_dir
+
+__all__ = ["clean_nan", "fmt", "ordered", "render_markdown", "write_report"]
 
 
 def clean_nan(obj: Any) -> Any:
@@ -26,12 +41,6 @@ def clean_nan(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def write_report(out_dir: str | os.PathLike[str], results: dict[str, Any]) -> dict[str, Path]:
@@ -49,29 +58,21 @@ def write_report(out_dir: str | os.PathLike[str], results: dict[str, Any]) -> di
     return paths
 
 
-def ordered(res: dict[str, Any], mapping: dict[str, Any]) -> list[str]:
-    """Keys of a per-detector mapping in the configured detector order (JSON keys come back sorted)."""
-    order = [n for n in res.get("detector_order", []) if n in mapping]
-    return order + [n for n in mapping if n not in order]
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(r) + " |" for r in rows]
-
-
 def render_markdown(res: dict[str, Any]) -> str:
     lines = ["# Detector benchmark", ""]
     lines += _protocol_section(res)
+    lines += videos_section(res)
     methods = res.get("methods", [])
     main = res.get("main", {})
-    lines += ["## Test AUC (frame level) per detector and method", ""]
+    lines += ["## Test AUC (frame level) per detector and method (95 % CI: resampling videos)", ""]
     header = [
         "detector",
         *methods,
         "all",
         "95% CI (all)",
         "video AUC",
+        "video 95% CI",
+        "videos real / fake",
         "AP",
         "EER",
         "acc real",
@@ -90,6 +91,8 @@ def render_markdown(res: dict[str, Any]) -> str:
             fmt(a["auc"]),
             f"[{fmt(ci[0])}, {fmt(ci[1])}]",
             fmt(a["video_auc"]),
+            interval(a.get("video_auc_ci95")),
+            videos(a),
             fmt(a["ap"]),
             fmt(a["eer"]),
             fmt(a["acc_real"]),
@@ -99,15 +102,21 @@ def render_markdown(res: dict[str, Any]) -> str:
         ]
         (rows if res["detectors"][name].get("in_average", True) else prov_rows).append(row)
     avg = res.get("average", {})
-    rows.append(["**average**", *[fmt(avg.get(m)) for m in methods], fmt(avg.get("all"))] + [""] * 8)
-    lines += [*_table(header, rows + prov_rows), ""]
+    rows.append(["**average**", *[fmt(avg.get(m)) for m in methods], fmt(avg.get("all"))] + [""] * 10)
+    lines += [*table(header, rows + prov_rows), ""]
     if prov_rows:
         lines += [
-            "Detectors below the average row (provenance) read metadata, not pixels; they are kept out of the average.",
+            "Detectors below the average row are kept out of it: provenance reads metadata, not pixels; an oracle "
+            "(see Protocol: oracle_detectors) is given more than a deployed detector.",
             "",
         ]
     lines += _skipped_section(res)
+    lines += excluded_section(res)
+    lines += video_level_section(res)
+    lines += repeats_section(res)
     lines += _cross_section(res)
+    lines += lofo_section(res)
+    lines += cross_dataset_section(res)
     lines += _robustness_section(res)
     return "\n".join(lines) + "\n"
 
@@ -136,7 +145,7 @@ def _cross_section(res: dict[str, Any]) -> list[str]:
         matrix = cross[name]
         cols = list(next(iter(matrix.values())).keys())
         rows = [[train, *[fmt(matrix[train][c]) for c in cols]] for train in matrix]
-        lines += [f"**{name}**", "", *_table(["train \\ test", *cols], rows), ""]
+        lines += [f"**{name}**", "", *table(["train \\ test", *cols], rows), ""]
     return lines
 
 
@@ -152,7 +161,7 @@ def _robustness_section(res: dict[str, Any]) -> list[str]:
             row = [pert, f"{point['level']:g}"]
             row += [fmt(rob[n][pert][i]["auc"]) if pert in rob[n] else "–" for n in names]
             rows.append(row)
-    return [*lines, *_table(["perturbation", "level", *names], rows), ""]
+    return [*lines, *table(["perturbation", "level", *names], rows), ""]
 
 
 def plot_roc(res: dict[str, Any], path: Path) -> None:

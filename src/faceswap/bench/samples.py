@@ -1,7 +1,7 @@
-"""`Samples`: the in-memory batch every detector fits on and scores (crops, labels, landmarks, media).
+"""`Samples`: the runner's labelled batch (crops, labels, methods, ids, landmarks, media paths).
 
-A detector only sees what is here — never the ground-truth mask or any label field except `labels`
-during `fit`. Subsets and perturbed copies share everything but the selected rows / new crops.
+Detectors never see it: the runner hands them `bench.inputs.DetectorInput` (no labels, names, ids or
+paths) and keeps `Samples` for metrics. Subsets share everything but the selected rows.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-
-NEEDS = frozenset({"crops", "landmarks", "video", "audio", "files"})
 
 
 @dataclass(frozen=True)
@@ -73,20 +71,6 @@ class Samples:
         if crops.shape[0] != len(self):
             raise ValueError(f"{crops.shape[0]} crops for {len(self)} samples")
         return replace(self, crops=crops)
-
-    def missing(self, needs: frozenset[str]) -> str | None:
-        """Why these samples cannot feed a detector with `needs`, or None when they can."""
-        if not len(self):
-            return "no samples"
-        if "landmarks" in needs and (self.landmarks is None or np.isnan(self.landmarks).all()):
-            return "the dataset has no landmarks"
-        if "video" in needs and len(set(self.video_ids.tolist())) == len(self):
-            return "every video has a single frame (images, not video)"
-        if "audio" in needs and (self.has_audio is None or not bool(np.any(self.has_audio))):
-            return "no sample comes from media with an audio track"
-        if "files" in needs and (self.files is None or all(f is None for f in self.files)):
-            return "the dataset does not link samples to published media files (generate.publish=true)"
-        return None
 
 
 def concat(parts: list[Samples]) -> Samples:

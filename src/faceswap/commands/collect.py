@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.commands.keys import translated
 from faceswap.data.sources import collect_identity
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.hashing import config_hash
@@ -105,6 +106,7 @@ def collect_one(identity: str, params: dict[str, Any], out_dir: Path, force: boo
     return len(rows), False
 
 
+@translated("collect")
 def run(cfg: DictConfig) -> dict[str, Any]:
     start = time.perf_counter()
     opts = cfg.collect

@@ -13,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 from rich.table import Table
 
+from faceswap.commands.keys import translated
 from faceswap.utils.io import atomic_write_json, ensure_writable_dir
 from faceswap.utils.logging import console, print_summary
 from faceswap.utils.threads import available_cpus
@@ -51,8 +52,8 @@ def reverse_config(cfg: DictConfig) -> DictConfig:
         OmegaConf.update(rev, "eval.source", source)
         OmegaConf.update(rev, "eval.source_identity", b)
         OmegaConf.update(rev, "eval.target_identity", a)
-        OmegaConf.update(rev, "eval.swapped", str(Path(cfg.swap.output_dir) / output_name(Path(source), f"{b}2{a}")))
-        OmegaConf.update(rev, "eval.out_dir", f"{Path(cfg.eval.out_dir)}_b2a")  # default: run_dir/eval_b2a
+        OmegaConf.update(rev, "eval.swapped", str(Path(cfg.paths.swap_dir) / output_name(Path(source), f"{b}2{a}")))
+        OmegaConf.update(rev, "paths.eval_dir", f"{Path(cfg.paths.eval_dir)}_b2a")  # default: run_dir/eval_b2a
     return rev
 
 
@@ -83,11 +84,13 @@ def timed(fn: Any, *args: Any) -> tuple[Any, StepTime]:
 
 def run_step(name: str, cfg: DictConfig) -> tuple[Any, StepTime]:
     """Run one stage module exactly as `faceswap <name>` would, returning its result and its wall/CPU time."""
-    module = importlib.import_module(f"faceswap.commands.{REVERSE_STEPS.get(name, name)}")
+    command = REVERSE_STEPS.get(name, name)
+    module = importlib.import_module(f"faceswap.commands.{command}")
     console.rule(f"[bold]{name}")
     return timed(module.run, reverse_config(cfg) if name in REVERSE_STEPS else cfg)
 
 
+@translated("pipeline")
 def run(cfg: DictConfig) -> dict[str, Any]:
     run_dir = ensure_writable_dir(cfg.paths.run_dir)
     steps = list(cfg.pipeline.steps)

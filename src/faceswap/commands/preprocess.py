@@ -16,6 +16,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from faceswap.commands.collect import selected_identities
+from faceswap.commands.keys import translate_errors, translated
 from faceswap.data.faceset import read_faceset, read_summary
 from faceswap.data.preprocess_job import JobSettings, parse_shard, run_job
 from faceswap.data.shards import merge_shards, shard_dir
@@ -29,20 +30,24 @@ from faceswap.utils.hashing import config_hash, file_sha256
 from faceswap.utils.logging import console, print_summary, progress_bar
 from faceswap.utils.threads import auto_workers, use_threads
 
+DEFAULTS = {"face_detector": "dlib_hog", "landmarks": "dlib68"}  # offline, shipped with dlib
+
 
 def build_backend(section: DictConfig, build: Any) -> Any:
     """A detector/landmarker from its config group (`name` + options; `_target_` when it names another factory).
 
     Our builders are called directly so a FaceswapError (e.g. missing weights) reaches the CLI as one line
-    instead of being wrapped by Hydra's InstantiationException."""
+    instead of being wrapped by Hydra's InstantiationException; it names the group (`face_detector=dlib_hog`)."""
     opts = OmegaConf.to_container(section, resolve=True)
     assert isinstance(opts, dict)
     target = opts.pop("_target_", None)
     if target is not None and not str(target).endswith((".create_face_detector", ".create_landmarker")):
         return instantiate(section)
+    group = "face_detector" if build is create_face_detector else "landmarks"
     if "name" not in opts:
-        raise ConfigError("detect/landmarks config has no 'name'", "set e.g. detect.name=dlib_hog")
-    return build(opts.pop("name"), **opts)
+        raise ConfigError(f"the {group} config has no 'name'", f"set e.g. {group}.name={DEFAULTS[group]}")
+    with translate_errors("preprocess"):
+        return build(opts.pop("name"), **opts)
 
 
 def backend_spec(section: DictConfig) -> dict[str, Any]:
@@ -113,12 +118,13 @@ def make_extractor(cfg: DictConfig, identity: str, detector: FaceDetector, landm
     )
 
 
+@translated("preprocess")
 def run(cfg: DictConfig) -> dict[str, Any]:
     p = cfg.preprocess
     if int(p.size) < 16 or int(p.size) > 2048:
         raise ConfigError(f"preprocess.size={p.size} is out of range", "use 64..1024 (128 is the default)")
     identities = selected_identities(cfg, p.get("identities"))
-    collect_dir, faces_dir = Path(cfg.data.collect_dir), Path(cfg.data.faces_dir)
+    collect_dir, faces_dir = Path(cfg.paths.collect_dir), Path(cfg.paths.faces_dir)
     if p.get("merge"):
         return _merge(identities, faces_dir)
     shard = parse_shard(p.get("shard"))

@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from faceswap.commands.collect import selected_identities
+from faceswap.commands.keys import translated
 from faceswap.data.facesort import sort_faceset
 from faceswap.utils.errors import ConfigError
 from faceswap.utils.logging import print_summary
@@ -24,7 +25,7 @@ def sort_identities(cfg: DictConfig, identities: list[str] | None = None) -> dic
     counts = {}
     for identity in identities if identities is not None else selected_identities(cfg, s.get("identities")):
         counts[identity] = sort_faceset(
-            Path(cfg.data.faces_dir) / identity,
+            Path(cfg.paths.faces_dir) / identity,
             str(by),
             s.get("keep"),
             bool(s.get("reverse", False)),
@@ -33,9 +34,10 @@ def sort_identities(cfg: DictConfig, identities: list[str] | None = None) -> dic
     return counts
 
 
+@translated("sort")
 def run(cfg: DictConfig) -> dict[str, Any]:
     counts = sort_identities(cfg)
     print_summary(
-        f"sort by {cfg.sort.by}", {f"{k} faces": v for k, v in counts.items()} | {"output": str(cfg.data.faces_dir)}
+        f"sort by {cfg.sort.by}", {f"{k} faces": v for k, v in counts.items()} | {"output": str(cfg.paths.faces_dir)}
     )
     return {"faces": sum(counts.values()), "identities": len(counts)}

@@ -9,9 +9,11 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from faceswap.commands.keys import translated
 from faceswap.face.detect import create_face_detector
 from faceswap.face.landmarks import create_landmarker
 from faceswap.face.track import FaceTracker
+from faceswap.models.generator import generator_name
 from faceswap.postprocess.pipeline import PostProcessor
 from faceswap.provenance.label import label_output
 from faceswap.provenance.watermark import embed_invisible, visible_watermark
@@ -82,6 +84,7 @@ def build_engine(cfg: DictConfig, timer: PhaseTimer) -> tuple[SwapEngine, dict[s
     return engine, meta, tag
 
 
+@translated("swap")
 def run(cfg: DictConfig) -> dict[str, Any]:
     s = cfg.swap
     timer = PhaseTimer()
@@ -99,7 +102,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     options = VideoOptions(s.crf, s.preset, s.max_frames, bool(s.get("overlap_io", True)))
     start = time.perf_counter()
-    report = swap_path(engine, make_tracker, selector, s.input, s.output_dir, tag, options)
+    report = swap_path(engine, make_tracker, selector, s.input, cfg.paths.swap_dir, tag, options)
     with timer("label"):
         labelled = _label(cfg, report, meta)
     return _summarise(report, timer, labelled, tag, time.perf_counter() - start)
@@ -117,7 +120,7 @@ def _label(cfg: DictConfig, report: SwapReport, meta: dict[str, Any]) -> int:
             "color": cfg.postprocess.color,
             "blend": cfg.postprocess.blend,
             "mask": cfg.swap.mask,
-            "model": f"{meta.get('model', {}).get('arch', '?')} {meta.get('resolution')} px",
+            "model": f"{generator_name(meta)} {meta.get('resolution')} px",
         }
         if label_output(
             out.output,

@@ -7,11 +7,13 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from faceswap.provenance.verify import format_report, verify_file
+from faceswap.commands.keys import translated
+from faceswap.provenance.verify import EXIT_CODES, format_report, verify_file
 from faceswap.utils.errors import ConfigError
 from faceswap.utils.logging import console
 
 
+@translated("verify")
 def run(cfg: DictConfig) -> dict[str, Any]:
     target = cfg.get("file")
     if not target:
@@ -23,3 +25,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         for line in format_report(report):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     return report.to_dict()
+
+
+def exit_code(result: dict[str, Any]) -> int:
+    """The CLI's exit status: 0 only for a readable file whose synthetic-content label validates."""
+    return EXIT_CODES[result["verdict"]]

@@ -22,27 +22,24 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from faceswap.data.augment import AugmentConfig, Augmenter
 from faceswap.data.faceset import read_faceset
+from faceswap.data.holdout import Holdout
 from faceswap.face.masks import eye_mask, mouth_mask
 from faceswap.utils.errors import FaceswapError
 
 FaceRow = dict[str, Any]
 
 
-def held_out(index: int, holdout_every: int) -> bool:
-    """Whether face `index` of a set is kept out of training (for `faceswap eval`'s reconstruction)."""
-    return holdout_every > 0 and index % holdout_every == 0
-
-
 def load_identity(
-    faces_dir: str | os.PathLike[str], identity: str, min_faces: int = 2, holdout_every: int = 0
+    faces_dir: str | os.PathLike[str], identity: str, min_faces: int = 2, holdout: Holdout | None = None
 ) -> list[FaceRow]:
-    """Training rows of `faces_dir/<identity>/` (held-out faces removed), with a clear error when too few."""
-    rows = read_faceset(Path(faces_dir) / identity)
-    rows = [row for i, row in enumerate(rows) if not held_out(i, holdout_every)]
+    """Training rows of `faces_dir/<identity>/` (held-out and gap faces removed), with a clear error when too few."""
+    every = read_faceset(Path(faces_dir) / identity)
+    rows = [row for row in every if holdout is None or not holdout.is_excluded(identity, row)]
     if len(rows) < min_faces:
+        held = f" ({len(every) - len(rows)} held out for evaluation)" if len(every) > len(rows) else ""
         raise FaceswapError(
-            f"face set '{identity}' has {len(rows)} face(s), training needs at least {min_faces}",
-            "collect more frames or relax the preprocess filters",
+            f"face set '{identity}' has {len(rows)} training face(s){held}, training needs at least {min_faces}",
+            "collect more frames, relax the preprocess filters or hold out less",
         )
     return rows
 
@@ -157,10 +154,10 @@ class SwapDataModule(pl.LightningDataModule):
         seed: int = 0,
         pretrain_identities: Sequence[str] | None = None,
         max_faces: int = 0,
-        holdout_every: int = 0,
+        holdout: Holdout | None = None,
     ) -> None:
         super().__init__()
-        self.holdout_every = holdout_every
+        self.holdout = holdout  # faces (and their gap) kept out of training, chosen by the train command
         self.faces_dir, self.pair, self.resolution = str(faces_dir), [str(p) for p in pair], resolution
         self.augment, self.batch_size, self.num_workers, self.seed = augment, batch_size, num_workers, seed
         self.pretrain_identities = list(pretrain_identities or [])
@@ -174,16 +171,16 @@ class SwapDataModule(pl.LightningDataModule):
             pool = [
                 row
                 for ident in self.pretrain_identities
-                for row in load_identity(self.faces_dir, ident, 2, self.holdout_every)
+                for row in load_identity(self.faces_dir, ident, 2, self.holdout)
             ]
             self.sides = [pool, pool]
         else:
-            self.sides = [load_identity(self.faces_dir, ident, 2, self.holdout_every) for ident in self.pair]
+            self.sides = [load_identity(self.faces_dir, ident, 2, self.holdout) for ident in self.pair]
         if self.max_faces > 0:
             self.sides = [rows[: self.max_faces] for rows in self.sides]
 
-    def apply_stage(self, batch_size: int, random_warp: bool) -> None:
-        """Stage overrides that live in the data pipeline."""
+    def apply_phase(self, batch_size: int, random_warp: bool) -> None:
+        """A training phase's overrides that live in the data pipeline."""
         self.batch_size = batch_size
         self.augment = replace(self.augment, random_warp=random_warp)
 

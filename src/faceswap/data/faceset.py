@@ -51,7 +51,8 @@ def read_faceset(faces_dir: str | os.PathLike[str], check_files: bool = True) ->
     if not manifest.is_file():
         raise FaceswapError(
             f"no face set at {faces_dir} (missing {MANIFEST})",
-            "run `faceswap preprocess` first or point data.faces_dir at a face set",
+            "run `faceswap preprocess` first or point to a face-set folder",
+            param="faces_dir",
         )
     rows = read_jsonl(manifest)
     for row in rows:

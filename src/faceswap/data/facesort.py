@@ -85,9 +85,9 @@ SORTS: dict[str, Callable[[Rows, Path], Rows]] = {
 def sort_faceset(faces_dir: Path, by: str, keep: int | None = None, reverse: bool = False, bins: int = 10) -> int:
     """Rewrite `faces_dir/manifest.jsonl` sorted by `by` (and cut to `keep` rows); returns the row count."""
     if by not in SORTS:
-        raise ConfigError(f"unknown sort.by '{by}'", f"choose one of: {', '.join(SORTS)}")
+        raise ConfigError(f"unknown sort order '{by}'", f"choose one of: {', '.join(SORTS)}", param="by")
     if keep is not None and int(keep) < 1:
-        raise ConfigError(f"sort.keep={keep} must be >= 1", "use null to keep every face")
+        raise ConfigError(f"keep={keep} must be >= 1", "use null to keep every face", param="keep")
     faces_dir = Path(faces_dir)
     rows = read_faceset(faces_dir)  # validates files and paths
     unsorted = faces_dir / UNSORTED

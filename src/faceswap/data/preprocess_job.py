@@ -81,7 +81,8 @@ def read_collected(collect_dir: Path) -> list[dict[str, Any]]:
     if not manifest.is_file():
         raise FaceswapError(
             f"nothing collected for '{collect_dir.name}' ({manifest} missing)",
-            "run `faceswap collect` first (or set data.collect_dir)",
+            "run `faceswap collect` first, or point to the folder it wrote",
+            param="collect_dir",
         )
     return read_jsonl(manifest)
 

@@ -115,7 +115,8 @@ def synthesize_clip(
     if frames < 1 or size < 64:
         raise ConfigError(
             f"sample clip needs frames >= 1 and size >= 64 (got {frames}, {size})",
-            "raise data.identities.<id>.frames / size",
+            "raise the identity's frames / size",
+            param="source",
         )
     motion = motion or MotionSpec()
     rng = np.random.default_rng(seed)

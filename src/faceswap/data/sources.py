@@ -32,7 +32,9 @@ def collect_identity(identity: str, out_dir: Path, params: dict[str, Any]) -> li
     kind = params.pop("kind", None)
     if kind is None:
         raise ConfigError(
-            f"data.identities.{identity} has no 'kind'", f"set kind to one of: {', '.join(SOURCES.names())}"
+            f"identity '{identity}' has no source 'kind'",
+            f"set kind to one of: {', '.join(SOURCES.names())}",
+            param="source",
         )
     if kind not in SOURCES:
         import faceswap.data.datasets  # noqa: F401  (registers lfw, celeba)
@@ -41,8 +43,9 @@ def collect_identity(identity: str, out_dir: Path, params: dict[str, Any]) -> li
         return fn(identity, out_dir, **params)
     except TypeError as exc:
         raise ConfigError(
-            f"bad option for data.identities.{identity} (kind={kind}): {exc}",
-            "see configs/data/ for the options of each kind",
+            f"bad option for the source of identity '{identity}' (kind={kind}): {exc}",
+            f"pass only the options the '{kind}' source takes",
+            param="source",
         ) from exc
 
 
@@ -96,7 +99,7 @@ def list_images(root: Path, recursive: bool = True, extensions: tuple[str, ...] 
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise FaceswapError(f"image folder not found: {root}", "check data.identities.<id>.path")
+        raise FaceswapError(f"image folder not found: {root}", "check the identity's path", param="source")
     if not os.access(root, os.R_OK | os.X_OK):
         raise FaceswapError(f"image folder is not readable: {root}", "fix its permissions or choose another folder")
     pattern = "**/*" if recursive else "*"
@@ -220,7 +223,9 @@ def webcam_source(
 
     cap = capture if capture is not None else cv2.VideoCapture(int(device))
     if not cap.isOpened():
-        raise MediaError(f"cannot open camera {device}", "check data.identities.<id>.device and camera permissions")
+        raise MediaError(
+            f"cannot open camera {device}", "check the device number and camera permissions", param="source"
+        )
     clip = out_dir / "webcam.mp4"
     try:
         with VideoWriter(clip, fps=fps, crf=18) as writer:

@@ -118,7 +118,8 @@ def _one_line(exc: BaseException | None) -> BaseException:
     if isinstance(exc, BrokenProcessPool):
         return FaceswapError(
             "a preprocess worker process stopped unexpectedly (out of memory, or killed)",
-            "rerun the same command to resume, or set preprocess.workers=1",
+            "rerun the same command to resume, or use 1 worker",
+            param="workers",
         )
     assert exc is not None
     return exc

@@ -12,14 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from faceswap.data.datamodule import held_out
 from faceswap.data.faceset import read_faceset
+from faceswap.data.holdout import Holdout
 
 
-def training_poses(faces_dir: Path, identity: str, holdout_every: int) -> np.ndarray:
-    """(yaw, pitch) of the faces `identity` was trained on (held-out faces left out) [M,2]."""
+def training_poses(faces_dir: Path, identity: str, holdout: Holdout | None) -> np.ndarray:
+    """(yaw, pitch) of the faces `identity` was trained on (held-out and gap faces left out) [M,2]."""
     rows = read_faceset(Path(faces_dir) / identity, check_files=False)
-    poses = [r["pose"][:2] for i, r in enumerate(rows) if r.get("pose") and not held_out(i, holdout_every)]
+    kept = [r for r in rows if holdout is None or not holdout.is_excluded(identity, r)]
+    poses = [r["pose"][:2] for r in kept if r.get("pose")]
     return np.asarray(poses, np.float64).reshape(-1, 2)  # [M,2]
 
 

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import torch
 
-from faceswap.data.datamodule import held_out
 from faceswap.data.faceset import read_faceset
+from faceswap.data.holdout import Holdout
 from faceswap.eval import coverage, metrics
 from faceswap.eval.faces import FaceMeter, mean_descriptor
 from faceswap.media.image import read_image
@@ -28,7 +28,7 @@ class EvalInputs:
     faces_dir: Path
     checkpoint: Path | None
     gallery: dict[str, Path] = field(default_factory=dict)
-    holdout_every: int = 10
+    holdout: Holdout | None = None  # the faces the checkpoint's run kept out of training (its holdout.json)
     max_frames: int = 120
     max_faces: int = 64
     coverage_radius_deg: float = 4.0  # a source pose this close to a target training pose counts as covered
@@ -72,12 +72,16 @@ def frames_csv(frames: list[FrameScore]) -> str:
 
 def held_out_frames(inputs: EvalInputs) -> set[int]:
     """Frame indices of the source video whose faces were held out of training (none if the set is not from it)."""
+    if inputs.holdout is None:
+        return set()
     rows = read_faceset(inputs.faces_dir / inputs.source_identity, check_files=False)
     source = Path(inputs.source).resolve()
     return {
         int(r["frame_index"])
-        for i, r in enumerate(rows)
-        if held_out(i, inputs.holdout_every) and r.get("frame_index") is not None and _same_media(r["source"], source)
+        for r in rows
+        if inputs.holdout.is_held_out(inputs.source_identity, r)
+        and r.get("frame_index") is not None
+        and _same_media(r["source"], source)
     }
 
 
@@ -125,7 +129,7 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
 
 def pose_coverage_of(per_frame: list[FrameScore], inputs: EvalInputs) -> dict[str, Any]:
     """Set each frame's distance to the target's training poses; the two pose distributions, summarised."""
-    train = coverage.training_poses(inputs.faces_dir, inputs.target_identity, inputs.holdout_every)  # [M,2]
+    train = coverage.training_poses(inputs.faces_dir, inputs.target_identity, inputs.holdout)  # [M,2]
     source = np.array([f.source_pose[:2] for f in per_frame], np.float64).reshape(-1, 2)  # [N,2]
     seen = coverage.with_mirrors(train) if inputs.coverage_mirror else train
     for frame, dist in zip(per_frame, coverage.nearest_pose_distance(source, seen), strict=True):
@@ -164,7 +168,7 @@ def _swap_scores(per_frame: list[FrameScore], gallery: dict[str, np.ndarray], in
 
 
 def reconstruction_metrics(inputs: EvalInputs, identities: list[str]) -> dict[str, Any]:
-    """SSIM/PSNR of A->A and B->B on the faces held out of training (index % holdout_every == 0)."""
+    """SSIM/PSNR of A->A and B->B on the faces held out of training (the run's holdout.json)."""
     if inputs.checkpoint is None or not Path(inputs.checkpoint).exists():
         return {"skipped": f"no checkpoint at {inputs.checkpoint}"}
     from faceswap.training.export import load_generator
@@ -174,7 +178,8 @@ def reconstruction_metrics(inputs: EvalInputs, identities: list[str]) -> dict[st
     out: dict[str, Any] = {}
     for ident in identities:
         rows = read_faceset(inputs.faces_dir / ident)
-        held = [r for i, r in enumerate(rows) if held_out(i, inputs.holdout_every)][: inputs.max_faces]
+        holdout = inputs.holdout
+        held = [r for r in rows if holdout is not None and holdout.is_held_out(ident, r)][: inputs.max_faces]
         if not held:
             out[ident] = {"skipped": "no held-out faces"}
             continue
@@ -202,7 +207,8 @@ def evaluate(inputs: EvalInputs) -> dict[str, Any]:
     gallery |= {name: mean_descriptor(Path(path)) for name, path in inputs.gallery.items()}
     result = frame_metrics(inputs, meter, gallery)
     result["reconstruction"] = reconstruction_metrics(inputs, identities)
-    result["inputs"] = {k: str(v) for k, v in vars(inputs).items() if k != "gallery"}
+    result["inputs"] = {k: str(v) for k, v in vars(inputs).items() if k not in ("gallery", "holdout")}
+    result["holdout"] = inputs.holdout.summary() if inputs.holdout else {"faces": {}, "note": "no held-out list"}
     return result
 
 

@@ -90,7 +90,7 @@ class FaceDetector:
         raise NotImplementedError
 
 
-FACE_DETECTORS: Registry[type[FaceDetector]] = Registry("face detector")
+FACE_DETECTORS: Registry[type[FaceDetector]] = Registry("face detector", package="faceswap.face")
 
 
 @FACE_DETECTORS.register("dlib_hog")
@@ -143,12 +143,10 @@ class DlibCnnDetector(FaceDetector):
 
 def create_face_detector(name: str = "dlib_hog", **kwargs: Any) -> FaceDetector:
     """Build a registered detector by name; `name` may also come from a config's `name:` key."""
-    if name in ("sfd", "blazeface", "blazeface_back", "dlib_fa") and name not in FACE_DETECTORS:
-        import faceswap.face.fa_backend  # noqa: F401  (registers face-alignment backends)
     cls = FACE_DETECTORS.get(name)
     try:
         return cls(**kwargs)
     except TypeError as exc:
         raise ConfigError(
-            f"bad option for detector '{name}': {exc}", "see configs/face_detector/ for its options"
+            f"bad option for face detector '{name}': {exc}", f"pass only the options {cls.__name__} takes"
         ) from exc

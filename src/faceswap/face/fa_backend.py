@@ -25,7 +25,8 @@ WEIGHT_FILES: dict[str, str] = {
     "blazeface": "blazeface.pth",
     "blazeface_anchors": "anchors.npy",
 }
-OFFLINE_DEFAULT = {"sfd": "face_detector=dlib_hog", "blazeface": "face_detector=dlib_hog", "fan2d": "landmarks=dlib68"}
+OFFLINE_DEFAULT = {"sfd": "dlib_hog", "blazeface": "dlib_hog", "fan2d": "dlib68"}
+PARAM = {"sfd": "face_detector", "blazeface": "face_detector", "fan2d": "landmarker"}
 
 
 def hub_dir() -> Path:
@@ -51,8 +52,10 @@ def find_weights(backend: str, weights: str | None, allow_download: bool) -> Pat
         return None
     raise FaceswapError(
         f"face-alignment '{backend}' weights not found at {path} (no download in offline mode)",
-        f"use the offline default {OFFLINE_DEFAULT[backend]}, or place the file there, "
-        f"or set weights=PATH / allow_download=true when online",
+        f"use the offline default '{OFFLINE_DEFAULT[backend]}', or place the file there, "
+        f"or give its weights file / allow downloads when online",
+        param=PARAM[backend],
+        suggest=OFFLINE_DEFAULT[backend],
     )
 
 

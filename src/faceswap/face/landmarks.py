@@ -77,7 +77,7 @@ class Landmarker:
         raise NotImplementedError
 
 
-LANDMARKERS: Registry[type[Landmarker]] = Registry("landmarker")
+LANDMARKERS: Registry[type[Landmarker]] = Registry("landmarker", package="faceswap.face")
 
 
 @LANDMARKERS.register("dlib68")
@@ -98,12 +98,10 @@ class Dlib68Landmarker(Landmarker):
 
 
 def create_landmarker(name: str = "dlib68", **kwargs: Any) -> Landmarker:
-    if name == "fan2d" and name not in LANDMARKERS:
-        import faceswap.face.fa_backend  # noqa: F401  (registers face-alignment backends)
     cls = LANDMARKERS.get(name)
     try:
         return cls(**kwargs)
     except TypeError as exc:
         raise ConfigError(
-            f"bad option for landmarker '{name}': {exc}", "see configs/landmarks/ for its options"
+            f"bad option for landmarker '{name}': {exc}", f"pass only the options {cls.__name__} takes"
         ) from exc

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
+from faceswap.losses.base import GeneratorStep, LossTerm
 from faceswap.utils.errors import ConfigError
 
 GAN_KINDS = ("hinge", "lsgan", "ns")
 
 
-class GANLoss(nn.Module):
-    """Generator and discriminator terms of one GAN objective, on patch logits [N,1,h,w]."""
+class GANLoss(LossTerm):
+    """Generator and discriminator terms of one GAN objective, on patch logits [N,1,h,w].
 
-    def __init__(self, kind: str = "hinge") -> None:
-        super().__init__()
+    `weight` is the GAN weight of phases that do not set their own (0 in every phase: no discriminator
+    is built); `r1_gamma` > 0 adds the R1 penalty to D every `r1_every` steps (lazy regularisation).
+    """
+
+    def __init__(self, kind: str = "hinge", weight: float = 0.1, r1_gamma: float = 0.0, r1_every: int = 16) -> None:
+        super().__init__(weight)
         if kind not in GAN_KINDS:
-            raise ConfigError(f"unknown loss.gan_kind '{kind}'", f"choose one of: {', '.join(GAN_KINDS)}")
-        self.kind = kind
+            raise ConfigError(f"unknown GAN loss kind '{kind}'", f"choose one of: {', '.join(GAN_KINDS)}", param="kind")
+        self.kind, self.r1_gamma, self.r1_every = kind, float(r1_gamma), max(1, int(r1_every))
 
     def generator(self, fake_logits: torch.Tensor) -> torch.Tensor:
         """G wants D to call its output real."""
@@ -38,6 +42,12 @@ class GANLoss(nn.Module):
                 "d_fake": F.mse_loss(fake_logits, torch.zeros_like(fake_logits)),
             }
         return {"d_real": F.softplus(-real_logits).mean(), "d_fake": F.softplus(fake_logits).mean()}
+
+    def step_terms(self, step: GeneratorStep) -> dict[str, torch.Tensor]:
+        """The phase's GAN weight x the G objective on D's logits for both sides' fakes."""
+        if step.gan_weight <= 0 or step.discriminator is None:
+            return {}
+        return {"g_gan": step.gan_weight * self.generator(step.discriminator(step.fakes))}  # logits [2N,1,h,w]
 
 
 def r1_penalty(real: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:

@@ -101,7 +101,9 @@ class Decoder(nn.Module):
         if blocks < 1:
             from faceswap.utils.errors import ConfigError
 
-            raise ConfigError(f"model.generator.dec_blocks={blocks} is below 1", "use at least one block per upscale")
+            raise ConfigError(
+                f"dec_blocks={blocks} is below 1", "use at least one block per upscale", param="dec_blocks"
+            )
         widths = [dims * 8, dims * 4, dims * 2]
         layers: list[nn.Module] = []
         prev = in_ch
@@ -130,5 +132,7 @@ def check_resolution(resolution: int) -> int:
     from faceswap.utils.errors import ConfigError
 
     if resolution < 32 or resolution % 16:
-        raise ConfigError(f"model.resolution={resolution} is not a multiple of 16 (>= 32)", "use 64, 96, 128 or 256")
+        raise ConfigError(
+            f"resolution={resolution} is not a multiple of 16 (>= 32)", "use 64, 96, 128 or 256", param="resolution"
+        )
     return resolution

@@ -1,4 +1,19 @@
-"""`df` generator (DeepFaceLab SAEHD): shared encoder + inter, one decoder per identity."""
+"""`df` generator (DeepFaceLab SAEHD): shared encoder + inter, one decoder per identity.
+
+This file is the template for a new generator. A generator is two files and nothing else:
+  1. `src/faceswap/models/<name>.py` (this file): a `SwapGenerator` subclass decorated with
+     `@GENERATORS.register("<name>")`. The registered name is its only name: no `arch`/`name` attribute,
+     no import line elsewhere (the registry imports every module of `faceswap.models` on first use).
+  2. `configs/model/<name>.yaml`: `generator: {_target_: faceswap.models.create_generator, name: <name>,
+     <constructor options>}` (see configs/model/liae.yaml for one that inherits df's widths).
+Then `faceswap train model=<name>` trains it, exports record `name` in `generator.pt` so swap/eval/generate
+rebuild it, and tests/test_registries.py tests it (config composes, forward shapes) without being edited.
+
+The contract (`SwapGenerator`): `__init__(resolution, identities, **options)` passes every option on to
+`super().__init__` so `self.config` can rebuild the network; `decode_slot(x [N,3,R,R], slot 0=A / 1=B) ->
+(rgb [N,3,R,R] in [0,1], mask [N,1,R,R] in [0,1])`; direct children are the module groups that finetune keeps,
+re-initialises or freezes (`module_groups()`). `resolution` comes from `model.resolution` (train passes it).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +27,14 @@ from faceswap.models.generator import GENERATORS, SwapGenerator
 
 @GENERATORS.register("df")
 class DFGenerator(SwapGenerator):
-    """x [N,3,R,R] -> encoder [N,8e,R/16,R/16] -> inter [N,inter_ch,R/8,R/8] -> decoder_A or decoder_B."""
+    """x [N,3,R,R] -> encoder [N,8e,R/16,R/16] -> inter [N,inter_ch,R/8,R/8] -> decoder_A or decoder_B.
 
-    arch = "df"
+    Options (configs/model/df.yaml): resolution (multiple of 16), identities [A, B] (names of the two slots),
+    enc_dims e (encoder widths e..8e), latent_dims (dense bottleneck), inter_dims (inter output channels at R/8),
+    dec_dims d (decoder widths 8d..2d), mask_dims (learned-mask branch width), separable (depthwise-separable
+    decoder convs), dec_blocks (residual blocks after each decoder upscale).
+    Module groups: encoder, inter, decoder_a, decoder_b.
+    """
 
     def __init__(
         self,

@@ -1,12 +1,28 @@
-"""PatchGAN discriminator: a score per overlapping patch rather than per image (pix2pix)."""
+"""Discriminators, registered in `DISCRIMINATORS`; `patch` is the PatchGAN (a score per overlapping patch, pix2pix).
+
+`create_discriminator(name, **kwargs)` is the one way to build one (configs: `_target_:
+faceswap.models.create_discriminator` with `name:`).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from faceswap.utils.registry import Registry
 
+DISCRIMINATORS: Registry[type[nn.Module]] = Registry("discriminator", package="faceswap.models")
+
+
+def create_discriminator(name: str = "patch", **kwargs: Any) -> nn.Module:
+    """Build the discriminator registered as `name`: images [N,3,R,R] in [0,1] -> logits [N,1,...]."""
+    return DISCRIMINATORS.get(name)(**kwargs)
+
+
+@DISCRIMINATORS.register("patch")
 class PatchDiscriminator(nn.Module):
     """[N,3,R,R] -> patch logits [N,1,R/2^n_layers-ish,...].
 

@@ -17,8 +17,6 @@ class LIAEGenerator(SwapGenerator):
     x [N,3,R,R] -> encoder [N,8e,R/16,R/16] -> two inters [N,inter_ch,R/8,R/8] -> concat -> decoder.
     """
 
-    arch = "liae"
-
     def __init__(
         self,
         resolution: int = 64,

@@ -22,11 +22,13 @@ def relative_pixels(fraction: float, size: int) -> int:
 def combine_masks(mode: str, learned: np.ndarray | None, hull: np.ndarray | None) -> np.ndarray:
     """Choose/merge the model's learned mask and the landmark hull mask (both `[S,S]` in [0,1])."""
     if mode not in MASK_MODES:
-        raise FaceswapError(f"unknown mask mode '{mode}'", f"choose one of: {', '.join(MASK_MODES)}")
+        raise FaceswapError(f"unknown mask mode '{mode}'", f"choose one of: {', '.join(MASK_MODES)}", param="mask")
     if mode in ("learned", "intersection", "union") and learned is None:
-        raise FaceswapError(f"mask mode '{mode}' needs the model's learned mask", "use swap.mask=hull")
+        raise FaceswapError(f"mask mode '{mode}' needs the model's learned mask", "use the hull mask", param="mask")
     if mode in ("hull", "intersection", "union") and hull is None:
-        raise FaceswapError(f"mask mode '{mode}' needs landmarks for the hull mask", "use swap.mask=learned")
+        raise FaceswapError(
+            f"mask mode '{mode}' needs landmarks for the hull mask", "use the learned mask", param="mask"
+        )
     if mode == "learned":
         return learned.astype(np.float32)
     if mode == "hull":

@@ -43,19 +43,24 @@ class PostProcessor:
         BLENDERS.get(self.blend)
         if self.sharpen not in SHARPEN_MODES:
             raise ConfigError(
-                f"unknown postprocess.sharpen '{self.sharpen}'", f"choose one of: {', '.join(SHARPEN_MODES)}"
+                f"unknown sharpen mode '{self.sharpen}'", f"choose one of: {', '.join(SHARPEN_MODES)}", param="sharpen"
             )
         if not 0.5 <= self.face_scale <= 1.5:
-            raise ConfigError(f"postprocess.face_scale={self.face_scale} is out of range", "use a value in [0.5, 1.5]")
+            raise ConfigError(
+                f"face_scale={self.face_scale} is out of range", "use a value in [0.5, 1.5]", param="face_scale"
+            )
         if not -0.3 <= self.erode <= 0.3 or not 0.0 <= self.blur <= 0.3:
-            raise ConfigError("postprocess.erode must be in [-0.3, 0.3] and blur in [0, 0.3]", "use smaller fractions")
+            raise ConfigError(
+                "erode must be in [-0.3, 0.3] and blur in [0, 0.3]", "use smaller fractions", param="erode"
+            )
         shape_ok = 0.0 <= self.shape_match <= 1.0 and 0.0 <= self.shape_placement <= 1.0 and self.shape_sharpen >= 0
         if not shape_ok or self.shape_points not in SHAPE_POINTS or self.shape_axes not in SHAPE_AXES:
             raise ConfigError(
-                f"postprocess.shape_match={self.shape_match} / shape_placement={self.shape_placement} / "
+                f"shape_match={self.shape_match} / shape_placement={self.shape_placement} / "
                 f"shape_points='{self.shape_points}' / shape_axes='{self.shape_axes}' is invalid",
                 f"use shape_match and shape_placement in [0, 1], shape_points one of: {', '.join(SHAPE_POINTS)}, "
                 f"shape_axes one of: {', '.join(SHAPE_AXES)}",
+                param="shape_match",
             )
 
     def process_crop(

@@ -93,9 +93,11 @@ def match_shape(
     the points only up and down: the vertical layout of eyes, nose and mouth is what a pose estimator reads
     as pitch, while widths (eye spacing, mouth, nose) carry much of the identity."""
     if points not in SHAPE_POINTS:
-        raise ConfigError(f"unknown postprocess.shape_points '{points}'", f"choose one of: {', '.join(SHAPE_POINTS)}")
+        raise ConfigError(
+            f"unknown shape points '{points}'", f"choose one of: {', '.join(SHAPE_POINTS)}", param="shape_points"
+        )
     if axes not in SHAPE_AXES:
-        raise ConfigError(f"unknown postprocess.shape_axes '{axes}'", f"choose one of: {', '.join(SHAPE_AXES)}")
+        raise ConfigError(f"unknown shape axes '{axes}'", f"choose one of: {', '.join(SHAPE_AXES)}", param="shape_axes")
     if strength <= 0 and placement <= 0:
         return generated
     found = crop_landmarks(generated, source_landmarks, measure_sharpen)  # [68,2]

@@ -98,7 +98,8 @@ def embed_manifest(
     except c2pa.C2paError as exc:
         raise FaceswapError(
             f"C2PA signing of {path.name} failed: {exc}",
-            "check provenance.cert/key (PEM chain + matching key), or set provenance.c2pa=false",
+            "check the certificate and key (PEM chain + matching key), or turn C2PA signing off",
+            param="c2pa",
         ) from exc
     return True
 
@@ -133,6 +134,8 @@ def read_manifest(path: str | os.PathLike[str], trust_anchor_pem: bytes | None =
     except c2pa.C2paError as exc:
         if "ManifestNotFound" in type(exc).__name__ or "no JUMBF" in str(exc):
             return ManifestReport(present=False)
+        if "NotSupported" in type(exc).__name__ or str(exc).startswith("NotSupported"):
+            return ManifestReport(present=False)  # a format c2pa cannot carry a manifest in (e.g. BMP)
         return ManifestReport(present=True, validation_state="Invalid", failures=[str(exc)])
     if trust_anchor_pem and report.validation_state != "Invalid":
         report.local_signer = _state_with_anchor(path, trust_anchor_pem) == "Trusted"

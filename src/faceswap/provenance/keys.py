@@ -51,8 +51,9 @@ def load_identity(
     if cert or key:
         if not (cert and key):
             raise FaceswapError(
-                "provenance.cert and provenance.key must be set together",
+                "a signing certificate and key must be given together",
                 "give both PEM files, or neither to use the local signing identity",
+                param="cert",
             )
         return SigningIdentity(_read_pem(cert, "certificate"), _read_pem(key, "private key"), None, alg, "user")
     folder = Path(key_dir).expanduser() if key_dir else default_key_dir()
@@ -77,7 +78,7 @@ def local_ca_pem(key_dir: str | os.PathLike[str] | None = None) -> bytes | None:
 def _read_pem(path: str | os.PathLike[str], what: str) -> bytes:
     p = Path(path).expanduser()
     if not p.is_file():
-        raise FaceswapError(f"C2PA {what} not found: {p}", "point provenance.cert/key at PEM files")
+        raise FaceswapError(f"C2PA {what} not found: {p}", "point to PEM files", param="cert")
     data = p.read_bytes()
     if b"-----BEGIN" not in data:
         raise FaceswapError(f"C2PA {what} {p} is not PEM", "convert it with `openssl x509 -outform PEM`")

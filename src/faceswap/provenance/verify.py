@@ -21,6 +21,8 @@ from faceswap.utils.io import require_file
 _VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm"}
 UNTRUSTED_CODE = "signingCredential.untrusted"
 WATERMARK_THRESHOLD = 0.9  # fraction of the 32 payload bits; chance level is 0.5
+# `faceswap verify` exit status per verdict (docs/provenance.md); 2 stays the CLI's usage/missing-file error
+EXIT_CODES = {"labelled": 0, "not_labelled": 3, "label_invalid": 4, "not_media": 5}
 
 
 @dataclass
@@ -32,7 +34,23 @@ class VerifyReport:
     sidecar_hash_matches: bool | None = None
     watermark_bits: float | None = None
     watermark_checked: bool = False
+    readable: bool = True  # the file decodes as an image or a video
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """labelled | not_labelled | label_invalid | not_media (keys of EXIT_CODES)."""
+        m = self.manifest
+        if not self.readable:
+            return "not_media"
+        if m.present:
+            broken = [f for f in m.failures if not f.startswith(UNTRUSTED_CODE)]
+            if m.validation_state not in ("Valid", "Trusted") or broken or self.sidecar_hash_matches is False:
+                return "label_invalid"
+            return "labelled" if self.synthetic_declared else "not_labelled"
+        if self.sidecar is not None:  # formats without an embedded manifest carry the sidecar only
+            return "labelled" if self.sidecar_hash_matches else "label_invalid"
+        return "not_labelled"
 
     @property
     def watermark_found(self) -> bool:
@@ -41,6 +59,7 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["watermark_found"] = self.watermark_found
+        out["verdict"] = self.verdict
         out["manifest"].pop("manifest", None)
         return out
 
@@ -63,12 +82,30 @@ def _first_frame(path: Path) -> np.ndarray | None:
         return None
 
 
+def _is_media(path: Path) -> bool:
+    """Whether the file opens as an image or a video container with a video stream (headers only)."""
+    try:
+        if path.suffix.lower() in _VIDEO_SUFFIXES:
+            import av
+
+            with av.open(str(path)) as container:
+                return len(container.streams.video) > 0
+        from PIL import Image
+
+        with Image.open(path):
+            return True
+    except Exception:
+        return False
+
+
 def verify_file(
     path: str | os.PathLike[str], key_dir: str | os.PathLike[str] | None = None, check_watermark: bool = True
 ) -> VerifyReport:
     path = require_file(path, "file to verify")
     if not path.is_file():
         raise FaceswapError(f"{path} is a folder", "pass one image or video file")
+    if not _is_media(path):  # not an image or video: a C2PA reader would only report a broken manifest
+        return VerifyReport(str(path), ManifestReport(present=False), False, readable=False)
     manifest = read_manifest(path, local_ca_pem(key_dir))
     report = VerifyReport(str(path), manifest, DIGITAL_SOURCE_TYPE in manifest.digital_source_types)
     side = sidecar_path(path)
@@ -85,10 +122,25 @@ def verify_file(
     return report
 
 
+VERDICT_LINES = {
+    "labelled": "verdict: labelled as synthetic, and the label validates",
+    "not_labelled": "verdict: NOT LABELLED — a readable file that carries no synthetic-content label",
+    "label_invalid": "verdict: LABEL INVALID — a label is present but does not validate (changed after labelling?)",
+    "not_media": "verdict: NOT A READABLE MEDIA FILE — it decodes as neither an image nor a video",
+}
+
+
+def verdict_line(report: VerifyReport) -> str:
+    """The one line that sums the report up, with the exit status `faceswap verify` returns."""
+    return f"{VERDICT_LINES[report.verdict]} (exit {EXIT_CODES[report.verdict]})"
+
+
 def format_report(report: VerifyReport) -> list[str]:
     """Human-readable lines for the console."""
     m = report.manifest
     lines = [f"file: {report.file}"]
+    if not report.readable:
+        return [*lines, verdict_line(report)]
     if not m.present:
         lines.append("C2PA manifest: NONE — this file carries no content credentials")
     else:
@@ -122,4 +174,4 @@ def format_report(report: VerifyReport) -> list[str]:
         lines.append(f"invisible watermark: {found} ({report.watermark_bits:.0%} of payload bits)")
     elif report.watermark_checked:
         lines.append("invisible watermark: not checked (picture under 256 px, or not decodable)")
-    return lines + report.notes
+    return [*lines, *report.notes, verdict_line(report)]

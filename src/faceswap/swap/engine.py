@@ -53,9 +53,9 @@ class SwapEngine:
         timer: PhaseTimer | None = None,
     ) -> None:
         if mask not in MASK_MODES:
-            raise ConfigError(f"unknown swap.mask '{mask}'", f"choose one of: {', '.join(MASK_MODES)}")
+            raise ConfigError(f"unknown mask mode '{mask}'", f"choose one of: {', '.join(MASK_MODES)}", param="mask")
         if batch_size < 1:
-            raise ConfigError(f"swap.batch_size={batch_size} must be >= 1", "use e.g. 8")
+            raise ConfigError(f"batch_size={batch_size} must be >= 1", "use e.g. 8", param="batch_size")
         self.generator, self.target = generator.to(memory_format=torch.channels_last), target
         self.resolution, self.face_type, self.padding = int(resolution), face_type, float(padding)
         self.post = postprocessor or PostProcessor()

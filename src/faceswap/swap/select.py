@@ -46,9 +46,13 @@ class FaceSelector:
 
     def __init__(self, mode: str = "largest", references: Sequence[np.ndarray] = (), threshold: float = 0.6) -> None:
         if mode not in SELECTIONS:
-            raise ConfigError(f"unknown swap.faces '{mode}'", f"choose one of: {', '.join(SELECTIONS)}")
+            raise ConfigError(
+                f"unknown face selection '{mode}'", f"choose one of: {', '.join(SELECTIONS)}", param="faces"
+            )
         if mode == "reference" and not references:
-            raise ConfigError("swap.faces=reference needs swap.reference photos", "set swap.reference=[photo.jpg]")
+            raise ConfigError(
+                "face selection 'reference' needs reference photos", "give photos of the person", param="reference"
+            )
         self.mode, self.references, self.threshold = mode, list(references), float(threshold)
         self._decisions: dict[int, bool] = {}
 

@@ -1,24 +1,24 @@
-"""Build a labelled real/fake crop set from target frames: reals, one fake per method, self-blends.
+"""Build a labelled real/fake crop set from target frames: reals and one fake per manipulation method.
 
 Every sample of one frame shares the crop matrix (`crops.crop_matrix`), so the real crop, each fake
-crop and its blend mask line up pixel for pixel. Library code: the stage passes engines and settings.
+crop and its blend mask line up pixel for pixel. Frame-space methods return whole frames and masks that
+are cropped here (and optionally published as videos); crop-space methods (`sbi`) work on the real crop.
+Library code: the command builds the methods (`faceswap.synth.methods.create_manipulation`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import numpy as np
 
 from faceswap.face.detect import FaceBox
-from faceswap.swap.engine import SwapEngine
 from faceswap.synth.crops import crop_box, crop_matrix, warp_image, warp_mask, warp_points
-from faceswap.synth.fakes import swap_with_masks
+from faceswap.synth.methods.base import Fake, Manipulation
 from faceswap.synth.publish import Publisher
-from faceswap.synth.sbi import self_blend
 from faceswap.synth.targets import TargetFrame
 from faceswap.synth.writer import DatasetWriter
 
@@ -27,21 +27,11 @@ Landmarker = Callable[[np.ndarray, FaceBox], np.ndarray]
 
 
 @dataclass
-class Method:
-    """One fake-making configuration: an engine per target identity plus what to record about it."""
-
-    name: str
-    engines: dict[str, SwapEngine]  # target identity of the frame -> engine swapping it into the other identity
-    record: dict[str, Any] = field(default_factory=dict)  # checkpoint, hash, post-processing, mask, model
-
-
-@dataclass
 class BuildOptions:
     crop_size: int = 128
     crop_scale: float = 1.3
     batch_size: int = 8
     segment_frames: int | None = None  # pseudo-video length when too few real videos exist
-    sbi: bool = True
     write_reals: bool = True
     seed: int = 0
 
@@ -62,39 +52,25 @@ def crop_landmarks(crop: np.ndarray, fallback: np.ndarray, landmarker: Landmarke
 
 def build_samples(
     frames: Iterable[TargetFrame],
-    methods: list[Method],
+    methods: list[Manipulation],
     writer: DatasetWriter,
     opts: BuildOptions,
     landmarker: Landmarker | None = None,
     on_frame: Callable[[int], None] | None = None,
     publisher: Publisher | None = None,
 ) -> dict[str, int]:
-    """Write every sample of `frames`; returns counts per method. With a publisher, each method's swapped
-    frames are also written as labelled videos and fakes record them as `published`."""
+    """Write every sample of `frames`; returns counts per method. With a publisher, each frame-space method's
+    fake frames are also written as labelled videos and fakes record them as `published`."""
     rng = np.random.default_rng(opts.seed)
     counts: dict[str, int] = {}
     for chunk in _batches(frames, opts.batch_size):
-        fakes = {m.name: _swap(m, chunk) for m in methods}
+        fakes = {m.name: m.fake_frames(chunk) for m in methods if m.space == "frame"}
         for i, tf in enumerate(chunk):
             for name, n in _write_frame(tf, i, fakes, methods, writer, opts, landmarker, rng, publisher).items():
                 counts[name] = counts.get(name, 0) + n
         if on_frame:
             on_frame(len(chunk))
     return counts
-
-
-def _swap(method: Method, chunk: list[TargetFrame]) -> list[Any]:
-    out: list[Any] = [None] * len(chunk)
-    for identity in {tf.identity for tf in chunk}:
-        engine = method.engines.get(identity)
-        if engine is None:
-            continue
-        idx = [i for i, tf in enumerate(chunk) if tf.identity == identity]
-        for i, fake in zip(
-            idx, swap_with_masks(engine, [chunk[i].image for i in idx], [chunk[i].landmarks for i in idx]), strict=True
-        ):
-            out[i] = fake
-    return out
 
 
 def _common_fields(tf: TargetFrame, matrix: np.ndarray, lm_src: np.ndarray, opts: BuildOptions) -> dict[str, Any]:
@@ -117,8 +93,8 @@ def _common_fields(tf: TargetFrame, matrix: np.ndarray, lm_src: np.ndarray, opts
 def _write_frame(
     tf: TargetFrame,
     i: int,
-    fakes: dict[str, list[Any]],
-    methods: list[Method],
+    fakes: dict[str, list[Fake | None]],
+    methods: list[Manipulation],
     writer: DatasetWriter,
     opts: BuildOptions,
     landmarker: Landmarker | None,
@@ -134,37 +110,47 @@ def _write_frame(
     lm_real = crop_landmarks(real, lm_src, landmarker)
     if opts.write_reals:
         writer.add(
-            real, label=0, method="real", landmarks=lm_real, source_identity=tf.identity, published=tf.media, **common
+            real,
+            label=0,
+            method="real",
+            family="real",
+            landmarks=lm_real,
+            source_identity=tf.identity,
+            published=tf.media,
+            **common,
         )
         counts["real"] = 1
     for method in methods:
-        fake = fakes[method.name][i]
-        if fake is None or float(fake.mask.max()) < MIN_MASK:
-            counts[f"{method.name} (empty mask, skipped)"] = 1  # nothing was pasted: not a fake
+        if method.space == "crop":
+            image, mask = method.fake_crop(real, lm_real, rng)
+            # landmarks as for every fake: refit on the crop (generate.landmarks=redetect) or the source points
+            fake_fields = {
+                "mask": mask,
+                "landmarks": crop_landmarks(image, lm_src, landmarker),
+                "source_identity": tf.identity,
+            }
+            counts[method.name] = _add_fake(writer, method, image, fake_fields, common)
             continue
-        crop = warp_image(fake.image, matrix, size)
-        published = publisher.write(method.name, tf, fake.image) if publisher else None
-        writer.add(
-            crop,
-            label=1,
-            method=method.name,
-            mask=warp_mask(fake.mask, matrix, size),
-            landmarks=crop_landmarks(crop, lm_src, landmarker),
-            source_identity=method.engines[tf.identity].target,
-            **{**common, **method.record, "published": published},
-        )
-        counts[method.name] = 1
-    if opts.sbi:
-        blended, mask = self_blend(real, lm_real, rng)
-        writer.add(
-            blended,
-            label=1,
-            method="sbi",
-            mask=mask,
-            landmarks=lm_real,
-            source_identity=tf.identity,
-            **common,
-            postprocess={"kind": "self-blended image"},
-        )
-        counts["sbi"] = 1
+        fake = fakes[method.name][i]
+        if fake is None or float(fake.frame.mask.max()) < MIN_MASK:
+            counts[f"{method.name} (empty mask, skipped)"] = 1  # nothing was changed: not a fake
+            continue
+        crop = warp_image(fake.frame.image, matrix, size)
+        published = publisher.write(method.name, tf, fake.frame.image) if publisher else None
+        fake_fields = {
+            "mask": warp_mask(fake.frame.mask, matrix, size),
+            "landmarks": crop_landmarks(crop, lm_src, landmarker),
+            "source_identity": fake.source_identity,
+            "published": published,
+            **fake.fields,
+        }
+        counts[method.name] = _add_fake(writer, method, crop, fake_fields, common)
     return counts
+
+
+def _add_fake(
+    writer: DatasetWriter, method: Manipulation, crop: np.ndarray, fields: dict[str, Any], common: dict[str, Any]
+) -> int:
+    """Write one fake crop with its method's settings and family; returns 1 (the count)."""
+    writer.add(crop, label=1, method=method.name, **{**common, **method.record, "family": method.family, **fields})
+    return 1

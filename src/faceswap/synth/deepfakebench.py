@@ -29,7 +29,8 @@ def export_deepfakebench(
     dataset: str = "faceswap",
     compression: str = "raw",
 ) -> tuple[Path, Path]:
-    """Write `out_json` (+ `<stem>.label_dict.json`); frame paths are absolute."""
+    """Write `out_json` (+ `<stem>.label_dict.json`), one label per method; frame paths are absolute, and each
+    video entry carries its `family` (an extra key DeepfakeBench's loader ignores)."""
     doc = read_index(index_root)
     root = Path(doc.get("data_root") or index_path(index_root).parent).resolve()
     tree: dict[str, Any] = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
@@ -39,6 +40,8 @@ def export_deepfakebench(
         labels[name] = rec["label"]
         videos = tree[name][rec["split"]].setdefault(compression, {})
         entry = videos.setdefault(rec["video_id"], {"label": name, "frames": [], "masks": []})
+        if rec.get("family"):
+            entry["family"] = rec["family"]  # extra key (DeepfakeBench ignores it): the manipulation family
         entry["frames"].append(str(root / rec["file"]))
         if rec.get("mask"):
             entry["masks"].append(str(root / rec["mask"]))
@@ -75,7 +78,9 @@ def import_deepfakebench(
     """Write `out_dir/index.json` pointing at the JSON's frame files (no copies); returns its path."""
     json_path = Path(json_path)
     if not json_path.is_file():
-        raise FaceswapError(f"DeepfakeBench JSON not found: {json_path}", "point generate.source_root at the JSON file")
+        raise FaceswapError(
+            f"DeepfakeBench JSON not found: {json_path}", "point to the dataset's JSON file", param="source_root"
+        )
     if label_dict is None and json_path.with_suffix(".label_dict.json").is_file():
         label_dict = json.loads(json_path.with_suffix(".label_dict.json").read_text())
     doc = json.loads(json_path.read_text())
@@ -101,6 +106,7 @@ def import_deepfakebench(
                                 "mask": str(Path(masks[i]).resolve()) if i < len(masks) else None,
                                 "compression": comp,
                                 "landmarks": None,
+                                **({"family": entry["family"]} if entry.get("family") else {}),
                             }
                         )
     if not samples:
@@ -110,7 +116,11 @@ def import_deepfakebench(
     for rec in samples:
         rec["file"] = os.path.relpath(rec["file"], data_root)
         rec["mask"] = os.path.relpath(rec["mask"], data_root) if rec["mask"] else None
-    methods = {s["method"]: {"kind": "imported", "from": str(json_path)} for s in samples if s["label"] == 1}
+    methods = {
+        s["method"]: {"kind": "imported", "from": str(json_path), "family": s.get("family")}
+        for s in samples
+        if s["label"] == 1
+    }
     return write_index(
         out_dir,
         samples,

@@ -27,6 +27,9 @@ from faceswap.utils.errors import FaceswapError
 from faceswap.utils.io import atomic_write_json, safe_join
 
 SPLIT_FILES = ("train", "val", "test")
+METHODS_FILE = "faceswap_methods.json"  # written by export_ffpp: manipulation folder -> family
+#: the official FF++ manipulations and the `faceswap generate` family each one corresponds to
+FFPP_FAMILIES = {"Deepfakes": "ae_swap", "FaceSwap": "mesh_swap", "Face2Face": "reenact", "NeuralTextures": "mouth"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class FFVideo:
     source: str  # id of the face put in (== target for reals)
     compression: str
     split: str | None  # from the official split files, when present
+    family: str | None = None  # manipulation family (faceswap_methods.json, else FFPP_FAMILIES); "real" for reals
 
 
 def read_split_files(root: Path) -> dict[str, str]:
@@ -48,7 +52,8 @@ def read_split_files(root: Path) -> dict[str, str]:
             path = folder / f"{split}.json"
             if path.is_file():
                 pairs += [(str(a), str(b), split) for a, b in json.loads(path.read_text())]
-    mapping = {f"{a}_{b}": s for a, b, s in pairs} | {f"{b}_{a}": s for a, b, s in pairs}
+    # a listed [target, source] names its own video; the reverse only fills in (official FF++ lists one order)
+    mapping = {f"{b}_{a}": s for a, b, s in pairs} | {f"{a}_{b}": s for a, b, s in pairs}
     for a, b, split in sorted(pairs, key=lambda p: p[0] != p[1]):  # (id, id) entries name a real's split first
         mapping.setdefault(a, split)
         mapping.setdefault(b, split)
@@ -64,11 +69,17 @@ def read_ffpp(
     if not real_dir.is_dir():
         raise FaceswapError(
             f"no FaceForensics++ originals at {real_dir}",
-            "point generate.source_root at the FF++ root and set generate.compression (raw/c23/c40)",
+            "point to the FF++ root and choose its compression (raw/c23/c40)",
+            param="source_root",
         )
     splits = read_split_files(root)
+    families = {
+        **FFPP_FAMILIES,
+        **(json.loads((root / METHODS_FILE).read_text()) if (root / METHODS_FILE).is_file() else {}),
+    }
     videos = [
-        FFVideo(p, 0, "real", p.stem, p.stem, compression, splits.get(p.stem)) for p in sorted(real_dir.glob("*.mp4"))
+        FFVideo(p, 0, "real", p.stem, p.stem, compression, splits.get(p.stem), "real")
+        for p in sorted(real_dir.glob("*.mp4"))
     ]
     manip = root / "manipulated_sequences"
     for method_dir in sorted(manip.iterdir()) if manip.is_dir() else []:
@@ -76,7 +87,10 @@ def read_ffpp(
             continue
         for p in sorted((method_dir / compression / "videos").glob("*.mp4")):
             target, _, source = p.stem.partition("_")
-            videos.append(FFVideo(p, 1, method_dir.name, target, source or target, compression, splits.get(p.stem)))
+            family = families.get(method_dir.name)
+            videos.append(
+                FFVideo(p, 1, method_dir.name, target, source or target, compression, splits.get(p.stem), family)
+            )
     return videos
 
 
@@ -93,7 +107,8 @@ def export_ffpp(
     fps: float = 25.0,
     crf: int = 0,
 ) -> Path:
-    """Write each video's crops as an FF++-style mp4 (frame order), split files and an id map; returns out_root."""
+    """Write each video's crops as an FF++-style mp4 (frame order), one manipulation folder per method, split
+    files, an id map and each method's family (`faceswap_methods.json`); returns out_root."""
     doc = read_index(index_root)
     src_root = data_root(doc, index_root)
     ids = _ff_ids(doc["samples"])
@@ -102,7 +117,9 @@ def export_ffpp(
     first_video_of = {}
     for r in sorted(doc["samples"], key=lambda r: r["video_id"]):
         if r["label"] == 0:
-            first_video_of.setdefault(r.get("target_identity") or r["video_id"], ids[r["video_id"]])
+            ident = r.get("target_identity") or r["video_id"]
+            first_video_of.setdefault((ident, r["split"]), ids[r["video_id"]])
+            first_video_of.setdefault((ident, None), ids[r["video_id"]])
     out_root = Path(out_root)
     for r in doc["samples"]:
         target = ids.get(r["video_id"])
@@ -114,7 +131,9 @@ def export_ffpp(
             path = out_root / "original_sequences" / "youtube" / compression / "videos" / f"{target}.mp4"
             source = target
         else:
-            source = first_video_of.get(r.get("source_identity"), target)
+            # the source person's first real video of the same split, so no FF++ pair spans two splits
+            ident = r.get("source_identity")
+            source = first_video_of.get((ident, r["split"])) or first_video_of.get((ident, None), target)
             path = out_root / "manipulated_sequences" / r["method"] / compression / "videos" / f"{target}_{source}.mp4"
         groups[path].append(r)
         pairs[r["split"]].add((target, source))
@@ -125,6 +144,8 @@ def export_ffpp(
     for split in SPLIT_FILES:
         atomic_write_json(out_root / f"{split}.json", sorted([list(p) for p in pairs.get(split, set())]))
     atomic_write_json(out_root / "faceswap_ids.json", ids)
+    families = {r["method"]: r.get("family") or r["method"] for r in doc["samples"] if r["label"] == 1}
+    atomic_write_json(out_root / METHODS_FILE, families)
     return out_root
 
 
@@ -165,9 +186,12 @@ def import_ffpp(
                 has_audio=info.has_audio,
                 compression=video.compression,
                 split=video.split,
+                **({"family": video.family} if video.family else {}),
             )
     preset = all(v.split for v in videos)
-    methods = {v.method: {"kind": "imported", "from": "FaceForensics++"} for v in videos if v.label == 1}
+    methods = {
+        v.method: {"kind": "imported", "from": "FaceForensics++", "family": v.family} for v in videos if v.label == 1
+    }
     rule = "official FF++ split files" if preset else "identity pair when several, else video"
     return writer.finish(
         fractions,

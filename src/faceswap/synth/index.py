@@ -45,14 +45,16 @@ def read_index(root: str | os.PathLike[str]) -> dict[str, Any]:
     path = index_path(root)
     if not path.is_file():
         raise FaceswapError(
-            f"no synthetic dataset index at {path}", "run `faceswap generate` first or set bench.dataset"
+            f"no synthetic dataset index at {path}",
+            "run `faceswap generate` first or point to its folder",
+            param="dataset",
         )
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise FaceswapError(f"{path} is not valid JSON", "delete it and rerun `faceswap generate`") from exc
     if doc.get("format") != FORMAT or not isinstance(doc.get("samples"), list):
-        raise FaceswapError(f"{path} is not a faceswap synthetic index", "point bench.dataset at a generate output")
+        raise FaceswapError(f"{path} is not a faceswap synthetic index", "point to a generate output", param="dataset")
     for n, rec in enumerate(doc["samples"]):
         missing = [k for k in REQUIRED if k not in rec]
         if missing:

@@ -1,8 +1,11 @@
-"""Published copies of the fakes: each method's swapped frames of each target video as one labelled mp4.
+"""Published copies of the fakes: each method's fake frames of each target video as one labelled mp4 with
+the target video's original audio (so a mouth-only fake's lips disagree with the sound it is heard with).
 
 Crops in the dataset carry no metadata; these files are what a swap would really publish (C2PA
 manifest + sidecar from `faceswap.provenance`, when enabled), so the `provenance` detector has files
-to read. Reals point at their original media. Only frames with a swapped face are written.
+to read. Reals point at their original media. Only frames with a swapped face are written; the target
+video's soundtrack is muxed in (as a swap tool publishes it), so reals and fakes both carry audio
+(in sync when every frame was swapped: `generate.every=1` and a face in each frame).
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ class Publisher:
             self._close(other)  # targets arrive video by video: a new video ends the previous one
         if key not in self._open:
             fps = self._fps.setdefault(tf.media, probe(tf.media).fps or 25.0)
-            writer = VideoWriter(self.root / rel, fps=fps, crf=self.crf).__enter__()
+            audio = tf.media if tf.has_audio else None  # the target's original sound track, as a real fake keeps
+            writer = VideoWriter(self.root / rel, fps=fps, crf=self.crf, audio_from=audio).__enter__()
             self._open[key] = (writer, self.root / rel, tf.media)
         self._open[key][0].write(image)
         return rel

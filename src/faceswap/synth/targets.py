@@ -56,7 +56,8 @@ def faceset_targets(
         if not path.is_file():
             raise FaceswapError(
                 f"media of face set '{identity}' not found: {path}",
-                "rerun `faceswap collect` or use generate.targets=video",
+                "rerun `faceswap collect`, or take targets from videos instead of the face set",
+                param="targets",
             )
         wanted = sorted(frames)[::every][:max_frames]
         video_id = f"{identity}/{Path(source).stem}"

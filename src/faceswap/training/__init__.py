@@ -1,1 +1,1 @@
-"""Training: the swap LightningModule, EMA, stage runner, checkpoints, previews and export."""
+"""Training: config -> objects (build), the phase loop (loop), the LightningModule with EMA, previews, export."""

@@ -1,4 +1,4 @@
-"""Callbacks: periodic/last checkpoints written atomically, and the preview grid every N steps."""
+"""Callbacks: periodic/last checkpoints written atomically, the preview grid every N steps, a per-phase progress bar."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import TQDMProgressBar
 
 from faceswap.training.loggers import log_image
 from faceswap.training.previews import preview_grid, write_png
@@ -76,3 +77,28 @@ class PreviewCallback(pl.Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._write(trainer, pl_module)
+
+
+class PhaseProgressBar(TQDMProgressBar):
+    """Steps of the current phase out of its own total ("phase 2/3 main: 12/120"), not Lightning's
+    epoch/batch counters, which a Trainer per phase and an endless sampler make meaningless."""
+
+    def __init__(self, name: str, index: int, count: int, start: int, steps: int) -> None:
+        super().__init__()
+        self.phase_label = f"phase {index + 1}/{count} {name}"
+        self.start, self.steps = start, steps
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, *_: Any) -> None:
+        super().on_train_epoch_start(trainer)
+        bar = self.train_progress_bar
+        bar.total, bar.initial = self.steps, 0
+        bar.n = max(0, trainer.global_step - self.start)
+        bar.set_description(self.phase_label)
+        bar.refresh()
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
+        bar = self.train_progress_bar
+        if bar is not None and not bar.disable:
+            bar.n = max(0, trainer.global_step - self.start)
+            bar.set_postfix(self.get_metrics(trainer, pl_module))
+            bar.refresh()

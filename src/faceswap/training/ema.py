@@ -37,16 +37,23 @@ def update_ema(ema: nn.Module, model: nn.Module, beta: float) -> None:
         b_ema.copy_(b)
 
 
-def ema_halflife_note(halflife_images: float, rampup: float, run_images: int) -> str | None:
-    """A console warning when the ramp-up caps the half-life for the whole run, so the setting does nothing.
+def ema_halflife_note(
+    halflife_images: float,
+    rampup: float,
+    run_images: int,
+    halflife_name: str = "the EMA half-life",
+    rampup_name: str = "the EMA ramp-up",
+) -> str | None:
+    """A note when the ramp-up caps the half-life for the whole run, so the half-life setting does nothing.
 
     The cap is `rampup` x images seen, so it only reaches `halflife_images` after halflife / rampup images.
+    The caller names the two settings (`*_name`) as the user sets them.
     """
     reached = rampup * run_images
     if rampup <= 0 or halflife_images <= 0 or halflife_images <= reached:
         return None
     return (
-        f"train.ema_halflife_images={halflife_images:g} is never reached: train.ema_rampup={rampup:g} caps the "
+        f"{halflife_name}={halflife_images:g} is never reached: {rampup_name}={rampup:g} caps the "
         f"half-life at {rampup:.0%} of the images seen ({reached:,.0f} after this run's {run_images:,}); "
-        f"raise train.ema_rampup to {halflife_images / run_images:.2g} or set it to 0 (off) to use it"
+        f"raise {rampup_name} to {halflife_images / run_images:.2g} or set it to 0 (off) to use it"
     )

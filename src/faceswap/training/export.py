@@ -2,7 +2,8 @@
 
 `generator.pt` is a plain dict (loads with `torch.load(weights_only=True)`):
 `{"format": "faceswap-generator", "version": 1, "state_dict": <EMA weights>, "meta": {...}}`,
-meta = resolution, face_type, padding, identities [A, B], model (plain constructor dict with `arch`).
+meta = resolution, face_type, padding, identities [A, B], model (plain dict: the registered `name` +
+constructor arguments; exports from before the rename call the name `arch` and load the same).
 A Lightning `.ckpt` written by training carries the same meta under `"faceswap_meta"` and the EMA
 weights under the `ema.` prefix of its state dict.
 """

@@ -1,27 +1,9 @@
-"""Experiment loggers from config (CSV default, TensorBoard, wandb offline) and image logging for each."""
+"""Image logging for each experiment logger (CSV default, TensorBoard, wandb offline), and closing them."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 from pytorch_lightning.loggers import CSVLogger, Logger, TensorBoardLogger, WandbLogger
-
-
-def build_loggers(specs: Mapping[str, Any] | None, save_dir: str | os.PathLike[str]) -> list[Logger]:
-    """Instantiate every `logger.loggers.<name>` spec with `save_dir` pointing into the stage's out dir."""
-    loggers = []
-    for _, spec in sorted((specs or {}).items()):
-        if spec is None:
-            continue
-        Path(save_dir).mkdir(parents=True, exist_ok=True)
-        from faceswap.training.factory import instantiate
-
-        loggers.append(instantiate(spec, save_dir=str(save_dir)))
-    return loggers
 
 
 def log_image(logger: Logger, key: str, rgb: np.ndarray, step: int) -> None:

@@ -1,35 +1,9 @@
-"""Deepfake detectors, one file each, registered by name in `DETECTORS` (see `base.Detector`)."""
+"""Deepfake detectors, one module each, registered by name in `DETECTORS` (see `base.Detector`, template `meso4`).
 
-from faceswap.bench.detectors import (
-    avsync,
-    blink,
-    headpose,
-    meso4,
-    phase,
-    provenance,
-    sbi,
-    source_match,
-    spectrum,
-    srm,
-    timm_cnn,
-)
+Build one with `create_detector(name, **options)`; the modules are found and imported on first use.
+"""
+
 from faceswap.bench.detectors.base import Detector, FeatureDetector
-from faceswap.bench.detectors.registry import DETECTORS, build_detector
+from faceswap.bench.detectors.registry import DETECTORS, create_detector
 
-__all__ = [
-    "DETECTORS",
-    "Detector",
-    "FeatureDetector",
-    "avsync",
-    "blink",
-    "build_detector",
-    "headpose",
-    "meso4",
-    "phase",
-    "provenance",
-    "sbi",
-    "source_match",
-    "spectrum",
-    "srm",
-    "timm_cnn",
-]
+__all__ = ["DETECTORS", "Detector", "FeatureDetector", "create_detector"]

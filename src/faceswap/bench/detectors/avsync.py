@@ -3,39 +3,23 @@
 Per frame: inner-lip opening (landmarks 62/66) over mouth width (60/64); per frame time: RMS energy of
 the audio in a window of one frame period. Features per video: Pearson correlation at lags of
 -`max_lag`..`max_lag` frames (a swap that re-renders the mouth weakens and shifts it), the best
-correlation and its lag, and the spread of the mouth signal. Needs the source media with an audio
-track; videos without audio are skipped with a reason.
+correlation and its lag, and the spread of the mouth signal. Only videos whose stream has an audio
+track take part (`usable`): the others are left out of fit and score NaN, counted by the runner,
+so "has a soundtrack" is never a feature.
 """
 
 from __future__ import annotations
 
-import functools
-
-import av
 import numpy as np
 
 from faceswap.bench.detectors.registry import DETECTORS
 from faceswap.bench.detectors.video import VideoFeatureDetector
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput, MediaRef
 
 
-@functools.lru_cache(maxsize=64)
-def audio_track(path: str, rate: int = 16000) -> tuple[np.ndarray, int] | None:
-    """Mono float32 samples of the first audio stream at `rate` Hz, or None without audio."""
-    try:
-        with av.open(path) as container:
-            if not container.streams.audio:
-                return None
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-            chunks = [f.to_ndarray().ravel() for frame in container.decode(audio=0) for f in resampler.resample(frame)]
-        return (np.concatenate(chunks).astype(np.float32), rate) if chunks else None
-    except (av.error.FFmpegError, OSError):
-        return None
-
-
-def audio_energy(path: str, times: np.ndarray, window: float) -> np.ndarray | None:
+def audio_energy(media: MediaRef, times: np.ndarray, window: float) -> np.ndarray | None:
     """RMS of the audio around each time (s) -> [T], or None without audio."""
-    track = audio_track(path)
+    track = media.read_audio()
     if track is None:
         return None
     samples, rate = track
@@ -68,7 +52,6 @@ def lagged_correlations(a: np.ndarray, b: np.ndarray, max_lag: int) -> np.ndarra
 
 @DETECTORS.register("avsync")
 class AVSyncDetector(VideoFeatureDetector):
-    name = "avsync"
     needs = frozenset({"landmarks", "video", "audio"})
     robust_to_crops = False
 
@@ -78,15 +61,20 @@ class AVSyncDetector(VideoFeatureDetector):
         super().__init__(seed, c_grid)
         self.max_lag, self.min_frames = max_lag, min_frames
 
-    def video_features(self, video: Samples) -> np.ndarray:
-        n_feat = 2 * self.max_lag + 1 + 3
-        if video.landmarks is None or video.media is None or video.timestamps is None or not video.media[0]:
-            return np.zeros(n_feat)
+    def usable(self, x: DetectorInput) -> np.ndarray:
+        """Frames with landmarks, a timestamp and a stream that has an audio track."""
+        if x.media is None or x.landmarks is None or x.timestamps is None:
+            return np.zeros(len(x), bool)
+        audio = {m: m.has_audio() for m in dict.fromkeys(m for m in x.media if m is not None)}
+        has = np.array([m is not None and audio[m] for m in x.media], bool)
+        return has & np.isfinite(x.landmarks).all(axis=(1, 2))
+
+    def video_features(self, video: DetectorInput) -> np.ndarray:
+        assert video.landmarks is not None and video.media is not None and video.timestamps is not None
         times = video.timestamps
         period = float(np.median(np.diff(times))) if len(times) > 1 else 0.04
-        energy = audio_energy(str(video.media[0]), times, max(period, 1e-3))
-        if energy is None:
-            return np.zeros(n_feat)
+        energy = audio_energy(video.media[0], times, max(period, 1e-3))
+        assert energy is not None  # `usable` kept only frames whose stream has audio
         mouth = mouth_opening(video.landmarks.astype(np.float64))
         corr = lagged_correlations(mouth, energy, self.max_lag)
         best = int(np.argmax(corr))

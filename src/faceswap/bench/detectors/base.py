@@ -1,5 +1,9 @@
 """Detector interface: declare `needs`, `fit` on train (select on val), `score` fake probabilities.
 
+Detectors get a `DetectorInput` (pixels, landmarks, opaque video keys and media handles) and, in `fit`,
+the labels as a separate array; never method names, ids or paths. `score` returns NaN for rows the
+detector declines (`usable` is False: e.g. no audio track for avsync); the runner counts and drops them.
+
 `FeatureDetector` covers the hand-crafted-feature detectors: subclasses only write `features`;
 a standardiser + logistic regression is fitted on train with its C chosen by val AUC.
 """
@@ -14,43 +18,60 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from faceswap.bench.inputs import DetectorInput
 from faceswap.bench.metrics import roc_auc
-from faceswap.bench.samples import Samples
 from faceswap.utils.errors import FaceswapError
 
 
 class Detector(ABC):
     """A deepfake detector. Scores are P(fake) in [0, 1], one per sample."""
 
-    name: ClassVar[str] = "detector"
     needs: ClassVar[frozenset[str]] = frozenset({"crops"})
     uses_fakes: ClassVar[bool] = True  # False: trained without fakes (SBI) or not trained at all
     robust_to_crops: ClassVar[bool] = True  # crop perturbations change its input (robustness table)
     in_average: ClassVar[bool] = True  # provenance is reported in its own column
+    oracle: ClassVar[str | None] = None  # what it is given beyond a deployed detector (then never averaged)
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
         self.fitted = False
 
-    def skip_reason(self, samples: Samples) -> str | None:
-        """Why this detector cannot run on `samples`, or None."""
-        return samples.missing(self.needs)
+    @property
+    def name(self) -> str:
+        """The registered name (the only name a detector has; the class name if unregistered)."""
+        from faceswap.bench.detectors.registry import DETECTORS
+
+        return DETECTORS.name_of(self) or type(self).__name__
+
+    def skip_reason(self, x: DetectorInput) -> str | None:
+        """Why this detector cannot run on `x`, or None."""
+        return x.missing(self.needs)
+
+    def usable(self, x: DetectorInput) -> np.ndarray:
+        """[N] bool: rows this detector can judge from what it sees (the rest are left out of fit and score)."""
+        return np.ones(len(x), bool)
 
     @abstractmethod
-    def fit(self, train: Samples, val: Samples | None = None) -> Detector:
-        """Learn from `train` (labels available), choose hyper-parameters / epoch on `val`."""
+    def fit(
+        self,
+        train: DetectorInput,
+        labels: np.ndarray,
+        val: DetectorInput | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> Detector:
+        """Learn from `train` with `labels` ([N] int, 1 = fake), choose hyper-parameters / epoch on `val`."""
 
     @abstractmethod
-    def score(self, samples: Samples) -> np.ndarray:
-        """P(fake) per sample, [N] float64."""
+    def score(self, x: DetectorInput) -> np.ndarray:
+        """P(fake) per sample, [N] float64; NaN where `usable` is False."""
 
     def _check_fitted(self) -> None:
         if not self.fitted:
             raise FaceswapError(f"detector '{self.name}' is not trained", "call fit(train) before score(samples)")
 
 
-def both_classes(samples: Samples | None) -> bool:
-    return samples is not None and len(samples) > 0 and samples.labels.min() != samples.labels.max()
+def both_classes(labels: np.ndarray | None) -> bool:
+    return labels is not None and len(labels) > 0 and labels.min() != labels.max()
 
 
 class FeatureDetector(Detector):
@@ -63,18 +84,24 @@ class FeatureDetector(Detector):
         self.chosen_c: float | None = None
 
     @abstractmethod
-    def features(self, samples: Samples) -> np.ndarray:
+    def features(self, x: DetectorInput) -> np.ndarray:
         """[N,D] float features."""
 
     def _classifier(self, c: float) -> Pipeline:
         logreg = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=self.seed)
         return make_pipeline(StandardScaler(), logreg)
 
-    def fit(self, train: Samples, val: Samples | None = None) -> FeatureDetector:
-        if not both_classes(train):
+    def fit(
+        self,
+        train: DetectorInput,
+        labels: np.ndarray,
+        val: DetectorInput | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> FeatureDetector:
+        if not both_classes(labels):
             raise FaceswapError(f"detector '{self.name}' needs real and fake training samples", "generate both")
-        x_val = self.features(val) if both_classes(val) else None
-        return self.fit_arrays(self.features(train), train.labels, x_val, val.labels if x_val is not None else None)
+        x_val = self.features(val) if val is not None and both_classes(val_labels) else None
+        return self.fit_arrays(self.features(train), labels, x_val, val_labels if x_val is not None else None)
 
     def fit_arrays(
         self, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray | None, y_val: np.ndarray | None
@@ -95,10 +122,10 @@ class FeatureDetector(Detector):
         self.fitted = True
         return self
 
-    def score(self, samples: Samples) -> np.ndarray:
+    def score(self, x: DetectorInput) -> np.ndarray:
         self._check_fitted()
         assert self.model is not None
-        return self.model.predict_proba(_finite(self.features(samples)))[:, 1].astype(np.float64)
+        return self.model.predict_proba(_finite(self.features(x)))[:, 1].astype(np.float64)
 
 
 def _finite(x: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 
 from faceswap.bench.detectors.registry import DETECTORS
 from faceswap.bench.detectors.video import VideoFeatureDetector
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 
 LEFT_EYE = [36, 37, 38, 39, 40, 41]
 RIGHT_EYE = [42, 43, 44, 45, 46, 47]
@@ -42,7 +42,6 @@ def blink_runs(closed: np.ndarray) -> list[int]:
 
 @DETECTORS.register("blink")
 class BlinkDetector(VideoFeatureDetector):
-    name = "blink"
     needs = frozenset({"landmarks", "video"})
     robust_to_crops = False  # works on landmarks fitted at generate time
 
@@ -52,7 +51,7 @@ class BlinkDetector(VideoFeatureDetector):
         super().__init__(seed, c_grid)
         self.threshold, self.min_frames = threshold, min_frames
 
-    def video_features(self, video: Samples) -> np.ndarray:
+    def video_features(self, video: DetectorInput) -> np.ndarray:
         assert video.landmarks is not None
         ear = eye_aspect_ratio(video.landmarks.astype(np.float64))
         ear = ear[np.isfinite(ear)]

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from faceswap.bench.detectors.base import Detector
+from faceswap.bench.inputs import DetectorInput
 from faceswap.bench.metrics import roc_auc
-from faceswap.bench.samples import Samples
 
 EpochData = Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -122,6 +122,6 @@ class CNNDetector(Detector):
         )
         self.fitted = True
 
-    def score(self, samples: Samples) -> np.ndarray:
+    def score(self, x: DetectorInput) -> np.ndarray:
         self._check_fitted()
-        return predict_proba(self.model, samples.crops, self.score_batch_size)
+        return predict_proba(self.model, x.crops, self.score_batch_size)

@@ -14,7 +14,7 @@ import numpy as np
 
 from faceswap.bench.detectors.base import FeatureDetector
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 from faceswap.face.pose import _MODEL_3D as MODEL_3D  # generic 3-D face shared with face.pose (mm)
 
 WHOLE = sorted(MODEL_3D)
@@ -55,10 +55,9 @@ def pose_difference(landmarks: np.ndarray, size: int) -> np.ndarray:
 
 @DETECTORS.register("headpose")
 class HeadPoseDetector(FeatureDetector):
-    name = "headpose"
     needs = frozenset({"landmarks"})
     robust_to_crops = False  # uses the landmarks stored with the dataset
 
-    def features(self, samples: Samples) -> np.ndarray:
-        assert samples.landmarks is not None
-        return np.stack([pose_difference(lm, samples.size) for lm in samples.landmarks])
+    def features(self, x: DetectorInput) -> np.ndarray:
+        assert x.landmarks is not None
+        return np.stack([pose_difference(lm, x.size) for lm in x.landmarks])

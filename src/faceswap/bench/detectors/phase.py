@@ -14,7 +14,7 @@ import scipy.fft
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 
 
 def phase_only(gray: np.ndarray) -> np.ndarray:
@@ -46,8 +46,7 @@ def phase_features(crops: np.ndarray, grid: int = 8, lags: int = 4, hist_bins: i
 
 @DETECTORS.register("phase")
 class PhaseDetector(FeatureDetector):
-    name = "phase"
     needs = frozenset({"crops"})
 
-    def features(self, samples: Samples) -> np.ndarray:
-        return phase_features(samples.crops)
+    def features(self, x: DetectorInput) -> np.ndarray:
+        return phase_features(x.crops)

@@ -5,7 +5,9 @@ digitalSourceType, a faceswap sidecar, or the invisible watermark. Otherwise 0.5
 nothing, metadata is easily stripped) plus small weight for metadata hints: an encoder/software
 string naming a face-swap tool (+0.3), and for images missing camera EXIF fields (+0.05). With
 `strip=true` every file is first remuxed without metadata or sidecar (what a re-upload does), which
-is the honest test: only a pixel watermark survives. Reported outside the averages.
+is the honest test: only a pixel watermark survives. Reported outside the averages. Files arrive as
+`MediaRef` handles; tools that need a path get a copy named by the handle's random token (with its
+sidecar), so nothing is read from the original name.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from faceswap.bench.detectors.base import Detector
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput, MediaRef
 from faceswap.media.video import is_video_path
 
 SWAP_TOOLS = ("faceswap", "deepfacelab", "facefusion", "roop", "simswap", "deepfacelive")
@@ -63,7 +65,7 @@ def metadata_hint(path: Path) -> float:
 
 def strip_copy(path: Path, out_dir: Path) -> Path:
     """Remux the first video stream without any metadata (or copy an image's pixels only)."""
-    out = out_dir / f"{abs(hash(str(path)))}{path.suffix.lower()}"
+    out = out_dir / f"stripped-{path.name}"
     if not is_video_path(path):
         from PIL import Image
 
@@ -82,7 +84,6 @@ def strip_copy(path: Path, out_dir: Path) -> Path:
 
 @DETECTORS.register("provenance")
 class ProvenanceDetector(Detector):
-    name = "provenance"
     needs = frozenset({"files"})
     uses_fakes = False
     robust_to_crops = False
@@ -92,29 +93,42 @@ class ProvenanceDetector(Detector):
         super().__init__(seed)
         self.strip, self.check_watermark = strip, check_watermark
 
-    def fit(self, train: Samples, val: Samples | None = None) -> ProvenanceDetector:
+    def fit(
+        self,
+        train: DetectorInput,
+        labels: np.ndarray,
+        val: DetectorInput | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> ProvenanceDetector:
         self.fitted = True  # rule-based: nothing to learn
         return self
 
-    def score(self, samples: Samples) -> np.ndarray:
+    def score(self, x: DetectorInput) -> np.ndarray:
         self._check_fitted()
-        files = samples.files if samples.files is not None else np.full(len(samples), None, dtype=object)
-        work = Path(tempfile.mkdtemp(prefix="faceswap-strip-")) if self.strip else None
+        files = x.files if x.files is not None else np.full(len(x), None, dtype=object)
+        work = Path(tempfile.mkdtemp(prefix="faceswap-provenance-"))
         try:
-            cache: dict[str, float] = {}
-            return np.array([self._file_score(f, cache, work) if f else 0.5 for f in files], np.float64)
+            cache: dict[MediaRef, float] = {}
+            return np.array([self._file_score(f, cache, work) if f is not None else 0.5 for f in files], np.float64)
         finally:
-            if work is not None:
-                shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
 
-    def _file_score(self, file: str, cache: dict[str, float], work: Path | None) -> float:
-        if file not in cache:
-            path = Path(file)
-            if not path.is_file():
-                cache[file] = 0.5
+    def _file_score(self, ref: MediaRef, cache: dict[MediaRef, float], work: Path) -> float:
+        if ref not in cache:
+            if not ref.exists():
+                cache[ref] = 0.5
             else:
-                cache[file] = file_score(strip_copy(path, work) if work else path, self.check_watermark)
-        return cache[file]
+                path = ref.materialize(work)
+                cache[ref] = file_score(strip_copy(path, work) if self.strip else path, self.check_watermark)
+        return cache[ref]
+
+
+@DETECTORS.register("provenance_stripped")
+class StrippedProvenanceDetector(ProvenanceDetector):
+    """`provenance` on metadata-stripped copies of each file: what survives a re-upload."""
+
+    def __init__(self, seed: int = 0, strip: bool = True, check_watermark: bool = True) -> None:
+        super().__init__(seed, strip, check_watermark)
 
 
 def file_score(path: Path, check_watermark: bool = True) -> float:

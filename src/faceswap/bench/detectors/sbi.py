@@ -15,7 +15,7 @@ from torch import nn
 
 from faceswap.bench.detectors.cnn import CNNDetector
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 from faceswap.synth.sbi import self_blend_batch
 from faceswap.utils.errors import FaceswapError
 
@@ -36,15 +36,13 @@ class BlendNet(nn.Module):
         return self.head(self.features(x))
 
 
-def _reals_with_landmarks(samples: Samples) -> Samples:
-    assert samples.landmarks is not None
-    ok = (samples.labels == 0) & np.isfinite(samples.landmarks).all(axis=(1, 2))
-    return samples.subset(ok)
+def _reals_with_landmarks(x: DetectorInput, labels: np.ndarray) -> DetectorInput:
+    assert x.landmarks is not None
+    return x.subset((labels == 0) & np.isfinite(x.landmarks).all(axis=(1, 2)))
 
 
 @DETECTORS.register("sbi")
 class SBIDetector(CNNDetector):
-    name = "sbi"
     needs = frozenset({"crops", "landmarks"})
     uses_fakes = False
 
@@ -62,8 +60,14 @@ class SBIDetector(CNNDetector):
         self.model: BlendNet | None = None
         self.info: dict[str, float] = {}
 
-    def fit(self, train: Samples, val: Samples | None = None) -> SBIDetector:
-        reals = _reals_with_landmarks(train)
+    def fit(
+        self,
+        train: DetectorInput,
+        labels: np.ndarray,
+        val: DetectorInput | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> SBIDetector:
+        reals = _reals_with_landmarks(train, labels)
         if len(reals) < 2:
             raise FaceswapError("sbi needs real training crops with landmarks", "generate real samples with landmarks")
         assert reals.landmarks is not None
@@ -74,7 +78,7 @@ class SBIDetector(CNNDetector):
             return np.concatenate([reals.crops, blended]), labels
 
         val_data = None
-        if val is not None and len(val_reals := _reals_with_landmarks(val)) >= 2:
+        if val is not None and val_labels is not None and len(val_reals := _reals_with_landmarks(val, val_labels)) >= 2:
             assert val_reals.landmarks is not None
             blended, _ = self_blend_batch(val_reals.crops, val_reals.landmarks, np.random.default_rng(self.seed + 1))
             val_data = (

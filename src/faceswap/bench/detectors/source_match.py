@@ -2,23 +2,28 @@
 
 A reference corpus of real frames is indexed by a context descriptor (the crop at 16x16 with the
 face region blanked) and a 64-bit DCT perceptual hash. For a suspect crop the nearest corpus frame
-(itself excluded) is its presumed source; a swap keeps the source's background and replaces the
-face, so "context matches, face differs" is the signal. Features: context distance, pHash Hamming
-distance, mean face-region difference, their ratio, and optionally the dlib identity distance
-between suspect and source faces; logistic regression on top.
+(an exact copy of the suspect excluded) is its presumed source; a swap keeps the source's background
+and replaces the face, so "context matches, face differs" is the signal. Features: context distance,
+pHash Hamming distance, mean face-region difference, their ratio, and optionally the dlib identity
+distance between suspect and source faces; logistic regression on top.
 
-Corpus: `corpus` = an `index.json` (or its folder) whose real crops of every split are the
-"published originals" (the search-engine assumption, stated in the report), else the train reals.
+Corpus: the train reals (what a deployed detector could have indexed). `source_match_oracle` instead
+searches the real crops of every split of an `index.json`, the test fakes' own originals included:
+an upper bound for a search engine that has indexed every original, reported apart from averages.
 """
 
 from __future__ import annotations
+
+import hashlib
+from typing import ClassVar
 
 import cv2
 import numpy as np
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
+from faceswap.utils.errors import FaceswapError
 
 GRID = 16
 
@@ -50,10 +55,81 @@ def phash(crops: np.ndarray) -> np.ndarray:
     return out
 
 
+def digests(crops: np.ndarray) -> np.ndarray:
+    """[N,S,S,3] -> [N] content hashes: an exact copy of the suspect is the file itself, not its source."""
+    return np.array([hashlib.blake2b(np.ascontiguousarray(c).tobytes(), digest_size=16).hexdigest() for c in crops])
+
+
 @DETECTORS.register("source_match")
 class SourceMatchDetector(FeatureDetector):
-    name = "source_match"
     needs = frozenset({"crops"})
+
+    def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.1, 1.0, 10.0), identity: bool = False) -> None:
+        super().__init__(seed, c_grid)
+        self.identity = identity
+        self._crops: np.ndarray | None = None  # [M,S,S,3] the corpus
+        self._landmarks: np.ndarray | None = None  # [M,68,2]
+
+    def _load_corpus(self, train: DetectorInput, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        reals = train.subset(labels == 0)
+        return reals.crops, reals.landmarks
+
+    def fit(
+        self,
+        train: DetectorInput,
+        labels: np.ndarray,
+        val: DetectorInput | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> SourceMatchDetector:
+        self._crops, self._landmarks = self._load_corpus(train, labels)
+        self._desc, self._hash, self._digest = (
+            context_descriptors(self._crops),
+            phash(self._crops),
+            digests(self._crops),
+        )
+        super().fit(train, labels, val, val_labels)
+        return self
+
+    def features(self, x: DetectorInput) -> np.ndarray:
+        assert self._crops is not None
+        desc = context_descriptors(x.crops)  # [N,D]
+        d2 = (desc**2).sum(1)[:, None] + (self._desc**2).sum(1)[None] - 2 * desc @ self._desc.T
+        d2[digests(x.crops)[:, None] == self._digest[None, :]] = np.inf  # a file never matches itself
+        nearest = np.argmin(d2, axis=1)  # [N]
+        source = self._crops[nearest]
+        region = face_region(x.size)
+        diff = np.abs(x.crops.astype(np.float32) - source.astype(np.float32)).mean(axis=3)  # [N,S,S]
+        face_diff, context_diff = diff[:, region].mean(1), diff[:, ~region].mean(1)
+        hamming = (phash(x.crops) != self._hash[nearest]).sum(1)
+        dist = np.sqrt(np.maximum(d2[np.arange(len(x)), nearest], 0))
+        feats = [dist, hamming, face_diff, context_diff, np.log((face_diff + 1.0) / (context_diff + 1.0))]
+        if self.identity:
+            feats.append(self._identity_distance(x, nearest))
+        return np.stack(feats, axis=1)
+
+    def _identity_distance(self, x: DetectorInput, nearest: np.ndarray) -> np.ndarray:
+        """dlib descriptor distance between each suspect face and its matched source (needs landmarks)."""
+        from faceswap.face.identity import face_descriptor
+
+        out = np.zeros(len(x))
+        if x.landmarks is None or self._crops is None or self._landmarks is None:
+            return out
+        for i, j in enumerate(nearest):
+            lm_s, lm_c = x.landmarks[i], self._landmarks[j]
+            if np.isfinite(lm_s).all() and np.isfinite(lm_c).all():
+                a = face_descriptor(x.crops[i], lm_s)
+                b = face_descriptor(self._crops[j], lm_c)
+                out[i] = float(np.linalg.norm(a - b))
+        return out
+
+
+@DETECTORS.register("source_match_oracle")
+class SourceMatchOracleDetector(SourceMatchDetector):
+    """`source_match` whose corpus is every real crop of a dataset index, test originals included."""
+
+    name = "source_match_oracle"
+    in_average = False
+    oracle: ClassVar[str | None] = "its search corpus holds the real crops of every split (the test fakes' originals)"
 
     def __init__(
         self,
@@ -62,60 +138,17 @@ class SourceMatchDetector(FeatureDetector):
         corpus: str | None = None,
         identity: bool = False,
     ) -> None:
-        super().__init__(seed, c_grid)
-        self.corpus_path, self.identity = corpus, identity
-        self.corpus: Samples | None = None
+        super().__init__(seed, c_grid, identity)
+        self.corpus_path = corpus
 
-    def _load_corpus(self, train: Samples) -> Samples:
-        if self.corpus_path:
-            from faceswap.synth.index import data_root, load_samples, read_index
+    def _load_corpus(self, train: DetectorInput, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        from faceswap.synth.index import data_root, load_samples, read_index
 
-            doc = read_index(self.corpus_path)
-            reals = [r for r in doc["samples"] if r["label"] == 0]
-            if reals:
-                return load_samples(data_root(doc, self.corpus_path), reals, train.size)
-        return train.subset(train.labels == 0)
-
-    def fit(self, train: Samples, val: Samples | None = None) -> SourceMatchDetector:
-        self.corpus = self._load_corpus(train)
-        self._corpus_desc = context_descriptors(self.corpus.crops)
-        self._corpus_hash = phash(self.corpus.crops)
-        super().fit(train, val)
-        return self
-
-    def features(self, samples: Samples) -> np.ndarray:
-        assert self.corpus is not None
-        desc = context_descriptors(samples.crops)  # [N,D]
-        d2 = (desc**2).sum(1)[:, None] + (self._corpus_desc**2).sum(1)[None] - 2 * desc @ self._corpus_desc.T
-        d2[samples.ids[:, None] == self.corpus.ids[None, :]] = np.inf  # a file never matches itself
-        nearest = np.argmin(d2, axis=1)  # [N]
-        source = self.corpus.crops[nearest]
-        region = face_region(samples.size)
-        diff = np.abs(samples.crops.astype(np.float32) - source.astype(np.float32)).mean(axis=3)  # [N,S,S]
-        face_diff, context_diff = diff[:, region].mean(1), diff[:, ~region].mean(1)
-        hamming = (phash(samples.crops) != self._corpus_hash[nearest]).sum(1)
-        feats = [
-            np.sqrt(np.maximum(d2[np.arange(len(samples)), nearest], 0)),
-            hamming,
-            face_diff,
-            context_diff,
-            np.log((face_diff + 1.0) / (context_diff + 1.0)),
-        ]
-        if self.identity:
-            feats.append(self._identity_distance(samples, nearest))
-        return np.stack(feats, axis=1)
-
-    def _identity_distance(self, samples: Samples, nearest: np.ndarray) -> np.ndarray:
-        """dlib descriptor distance between each suspect face and its matched source (needs landmarks)."""
-        from faceswap.face.identity import face_descriptor
-
-        out = np.zeros(len(samples))
-        if samples.landmarks is None or self.corpus is None or self.corpus.landmarks is None:
-            return out
-        for i, j in enumerate(nearest):
-            lm_s, lm_c = samples.landmarks[i], self.corpus.landmarks[j]
-            if np.isfinite(lm_s).all() and np.isfinite(lm_c).all():
-                a = face_descriptor(samples.crops[i], lm_s)
-                b = face_descriptor(self.corpus.crops[j], lm_c)
-                out[i] = float(np.linalg.norm(a - b))
-        return out
+        if not self.corpus_path:
+            raise FaceswapError("source_match_oracle has no corpus index", "pass corpus=<dataset dir or index.json>")
+        doc = read_index(self.corpus_path)
+        reals = [r for r in doc["samples"] if r["label"] == 0]
+        if not reals:
+            raise FaceswapError(f"{self.corpus_path} lists no real samples", "point corpus at a dataset with reals")
+        corpus = load_samples(data_root(doc, self.corpus_path), reals, train.size)
+        return corpus.crops, corpus.landmarks

@@ -13,7 +13,7 @@ import scipy.fft
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 
 
 @functools.cache
@@ -47,9 +47,8 @@ def azimuthal_profile(gray: np.ndarray) -> np.ndarray:
 class SpectrumDetector(FeatureDetector):
     """Features: the radial profile minus its mean (brightness-invariant), high radii included."""
 
-    name = "spectrum"
     needs = frozenset({"crops"})
 
-    def features(self, samples: Samples) -> np.ndarray:
-        profile = azimuthal_profile(to_gray(samples.crops))
+    def features(self, x: DetectorInput) -> np.ndarray:
+        profile = azimuthal_profile(to_gray(x.crops))
         return profile - profile.mean(axis=1, keepdims=True)

@@ -13,7 +13,7 @@ import numpy as np
 
 from faceswap.bench.detectors.base import FeatureDetector, to_gray
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 
 _KV = [[-1, 2, -2, 2, -1], [2, -6, 8, -6, 2], [-2, 8, -12, 8, -2], [2, -6, 8, -6, 2], [-1, 2, -2, 2, -1]]
 # name -> (integer kernel, divisor): residual = filter2D(x, kernel) / divisor
@@ -61,12 +61,11 @@ def srm_features(crops: np.ndarray, q: float = 1.0, t: int = 2) -> np.ndarray:
 
 @DETECTORS.register("srm")
 class SRMDetector(FeatureDetector):
-    name = "srm"
     needs = frozenset({"crops"})
 
     def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.01, 0.1, 1.0), q: float = 1.0, t: int = 2):
         super().__init__(seed, c_grid)
         self.q, self.t = q, t
 
-    def features(self, samples: Samples) -> np.ndarray:
-        return srm_features(samples.crops, self.q, self.t)
+    def features(self, x: DetectorInput) -> np.ndarray:
+        return srm_features(x.crops, self.q, self.t)

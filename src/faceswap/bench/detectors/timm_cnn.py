@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -17,7 +18,7 @@ from torch import nn
 from faceswap.bench.detectors.base import both_classes
 from faceswap.bench.detectors.cnn import CNNDetector
 from faceswap.bench.detectors.registry import DETECTORS
-from faceswap.bench.samples import Samples
+from faceswap.bench.inputs import DetectorInput
 from faceswap.utils.errors import FaceswapError
 
 
@@ -35,7 +36,6 @@ class Resized(nn.Module):
 
 
 class TimmDetector(CNNDetector):
-    name = "timm"
     needs = frozenset({"crops"})
     model_name = "resnet18"
 
@@ -58,10 +58,10 @@ class TimmDetector(CNNDetector):
         self.model: nn.Module | None = None
         self.info: dict[str, float] = {}
 
-    def skip_reason(self, samples: Samples) -> str | None:
+    def skip_reason(self, x: DetectorInput) -> str | None:
         if importlib.util.find_spec("timm") is None:
             return "timm is not installed (pip install 'faceswap[timm]')"
-        return super().skip_reason(samples)
+        return super().skip_reason(x)
 
     def build(self) -> nn.Module:
         import timm
@@ -73,21 +73,25 @@ class TimmDetector(CNNDetector):
             backbone.load_state_dict(state, strict=False)
         return Resized(backbone, self.input_size).to(self.device)
 
-    def fit(self, train: Samples, val: Samples | None = None) -> TimmDetector:
-        if not both_classes(train):
+    def fit(
+        self,
+        train: DetectorInput,
+        labels: np.ndarray,
+        val: DetectorInput | None = None,
+        val_labels: np.ndarray | None = None,
+    ) -> TimmDetector:
+        if not both_classes(labels):
             raise FaceswapError(f"{self.name} needs real and fake training samples", "generate both")
-        val_data = (val.crops, val.labels) if both_classes(val) else None
-        self.fit_network(self.build, lambda epoch, rng: (train.crops, train.labels), val_data)
+        val_data = (val.crops, val_labels) if val is not None and both_classes(val_labels) else None
+        self.fit_network(self.build, lambda epoch, rng: (train.crops, labels), val_data)
         return self
 
 
 @DETECTORS.register("xception")
 class XceptionDetector(TimmDetector):
-    name = "xception"
     model_name = "legacy_xception"  # the original Xception used by FaceForensics++
 
 
 @DETECTORS.register("efficientnet_b4")
 class EfficientNetB4Detector(TimmDetector):
-    name = "efficientnet_b4"
     model_name = "efficientnet_b4"

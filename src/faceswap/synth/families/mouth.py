@@ -1,0 +1,111 @@
+"""NeuralTextures / lip-sync analogue: only the mouth region is replaced, from a driving frame.
+
+The driving frame's lower face is placed on the target's by a similarity fitted on points that move with
+the skull, not the mouth (nose, upper jaw), so the driver's lips and their opening arrive where the target's
+mouth is; the driver's mouth region (lips plus a margin of chin and cheek, never above the nostrils) is
+colour-matched with temporally smoothed statistics and feather-blended. The cues are local by design: a
+soft seam around the mouth, lips of another person or time, and (when published with the original audio) a
+mouth that does not follow the sound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from faceswap.face.align import transform_points, umeyama
+from faceswap.face.masks import feather
+from faceswap.face.smoothing import OneEuroFilter, interocular
+from faceswap.postprocess.blend import BLENDERS
+from faceswap.synth.fakes import FakeFrame
+from faceswap.synth.families.mesh import SmoothedColour, bounding_box, composite, fill_polygon, to_canonical
+from faceswap.utils.errors import ConfigError, FaceswapError
+
+#: points that move with the skull, not the mouth: upper jaw and nose
+ANCHORS = (1, 2, 3, 13, 14, 15, 27, 28, 29, 30, 31, 32, 33, 34, 35)
+_LOWER_FACE = (*range(2, 15), 35, 34, 33, 32, 31)  # jaw then nose base: the region a mouth may take
+
+
+@dataclass(frozen=True)
+class MouthOptions:
+    margin: float = 0.3  # the region is the lips' hull grown by this x mouth width (chin and cheeks)
+    feather: float = 0.5  # soft edge, as a fraction of the margin
+    blend: str = "alpha"  # blender (faceswap.postprocess.blend)
+    smoothing: bool = True  # One-Euro filter on the driver's placement
+    min_cutoff: float = 1.0  # One-Euro: lower = smoother at rest (Hz)
+    beta: float = 2.0  # One-Euro: higher = less lag on fast motion
+    fps: float = 25.0  # frame rate the filter assumes
+    color_momentum: float = 0.8  # EMA weight of past frames' colour statistics
+
+    def __post_init__(self) -> None:
+        BLENDERS.get(self.blend)
+        if not 0.0 <= self.margin <= 1.0 or not 0.0 <= self.feather <= 1.0 or self.fps <= 0:
+            raise ConfigError("mouth margin/feather/fps out of range", "use margin and feather in [0, 1], fps > 0")
+
+
+class MouthReplacer:
+    """One per target video: the target's mouth region replaced by the driving frames', smoothly."""
+
+    def __init__(self, opts: MouthOptions | None = None) -> None:
+        self.opts = opts or MouthOptions()
+        self._filter = OneEuroFilter(self.opts.min_cutoff, self.opts.beta)
+        self._colour = SmoothedColour(self.opts.color_momentum, "gain")
+        self._frame = 0
+
+    def reset(self) -> None:
+        self._filter.reset()
+        self._colour.reset()
+        self._frame = 0
+
+    def placement(self, target_lm: np.ndarray, driving_lm: np.ndarray) -> np.ndarray:
+        """[2,3] similarity driving frame -> target frame, fitted on the anchors (advances the temporal state)."""
+        idx = list(ANCHORS)
+        driver = np.asarray(driving_lm, np.float64)[idx]
+        anchors = transform_points(driver, umeyama(driver, np.asarray(target_lm, np.float64)[idx]))  # [A,2]
+        if self.opts.smoothing:
+            scale = max(interocular(target_lm), 1.0)
+            anchors = self._filter(anchors, self._frame / self.opts.fps, scale)
+        self._frame += 1
+        return umeyama(driver, anchors)
+
+    def __call__(
+        self, target_image: np.ndarray, target_lm: np.ndarray, driving_image: np.ndarray, driving_lm: np.ndarray
+    ) -> FakeFrame:
+        """target frame [H,W,3] uint8 + landmarks [68,2], driving frame + landmarks -> the frame with a new mouth."""
+        target_lm = np.asarray(target_lm, np.float64)
+        matrix = self.placement(target_lm, driving_lm)
+        lips = np.concatenate([target_lm[48:60], transform_points(np.asarray(driving_lm)[48:60], matrix)])  # [24,2]
+        width = float(np.linalg.norm(target_lm[54] - target_lm[48]))
+        grow = max(1, round(self.opts.margin * width))
+        box = bounding_box(lips, target_image.shape, pad=grow + 2)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        region = cv2.dilate(fill_polygon(lips, box), kernel) * fill_polygon(_lower_face(target_lm), box, convex=False)
+        shift = np.array([[1.0, 0.0, -box.x0], [0.0, 1.0, -box.y0]])
+        to_box = np.vstack([shift, [0, 0, 1]]) @ np.vstack([matrix, [0, 0, 1]])
+        width_px, height_px = box.shape[1], box.shape[0]
+        warped = cv2.warpAffine(driving_image, to_box[:2], (width_px, height_px), borderMode=cv2.BORDER_REFLECT)
+        target_region = target_image[box.slices]
+        self._colour.update(warped, region > 0, target_region, region > 0)
+        mask = feather(region, round(self.opts.feather * grow))
+        image, full = composite(target_image, self._colour.apply(warped), mask, box, self.opts.blend)
+        return FakeFrame(image, full)
+
+
+def _lower_face(landmarks: np.ndarray) -> np.ndarray:
+    """The jaw line closed by the nose base lowered a quarter of the way to the upper lip [18,2]."""
+    poly = landmarks[list(_LOWER_FACE)].copy()
+    poly[-5:] += 0.25 * (landmarks[51] - landmarks[33])
+    return poly
+
+
+def pick_driver(target_lm: np.ndarray, driver_lms: np.ndarray) -> int:
+    """Index of the driver face [M,68,2] whose shape (after a similarity fit) is nearest the target's [68,2]:
+    the closest head pose and face shape, so a warp between them stretches the texture least."""
+    lms = np.asarray(driver_lms, np.float64)
+    if lms.ndim != 3 or lms.shape[1:] != (68, 2) or len(lms) == 0:
+        raise FaceswapError(f"pick_driver needs driver landmarks [M,68,2], got {lms.shape}", "pass at least one face")
+    target_c, _ = to_canonical(target_lm)
+    errors = [np.linalg.norm(to_canonical(lm)[0] - target_c, axis=1).mean() for lm in lms]
+    return int(np.argmin(errors))

@@ -1,0 +1,248 @@
+"""Config -> training objects, for `faceswap train` and `faceswap finetune` alike.
+
+The one place that reads the training config: `cfg.module` (the LightningModule, its networks, loss terms
+and optimizers), `cfg.phases` / `cfg.finetune.phases` (the phase plan), `cfg.train`, `cfg.trainer`,
+`cfg.logger`. Everything it builds takes plain arguments; `training.loop` runs what it returns.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate as hydra_instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import Logger
+
+from faceswap.data.augment import AugmentConfig
+from faceswap.data.datamodule import SwapDataModule
+from faceswap.data.faceset import read_faceset
+from faceswap.data.holdout import Holdout
+from faceswap.models.generator import SwapGenerator, build_generator
+from faceswap.training.adapt import apply_source, module_policies, read_source
+from faceswap.training.ema import ema_halflife_note
+from faceswap.training.export import generator_meta
+from faceswap.training.holdout import finetune_holdout, train_holdout
+from faceswap.training.loop import LoopOptions, TrainingRun
+from faceswap.training.module import SwapModule
+from faceswap.training.phases import PhaseSettings, build_plan
+from faceswap.utils.errors import ConfigError, FaceswapError
+from faceswap.utils.io import ensure_writable_dir
+from faceswap.utils.logging import console
+
+
+def plain(node: Any) -> Any:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def instantiate(node: Any, **kwargs: Any) -> Any:
+    """hydra's instantiate, but a FaceswapError raised by the target stays a one-line FaceswapError."""
+    try:
+        return hydra_instantiate(node, **kwargs)
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        while cause is not None and not isinstance(cause, FaceswapError):
+            cause = cause.__cause__
+        if cause is not None:
+            raise cause from None
+        raise ConfigError(str(exc).splitlines()[0], "check the _target_ section named above in your config") from exc
+
+
+# ---- the phase plan -------------------------------------------------------------------------------
+def phase_defaults(cfg: DictConfig) -> dict[str, Any]:
+    """What a phase uses for a knob it does not set: the one key that owns each setting."""
+    return {
+        "batch_size": int(cfg.train.batch_size),
+        "gan_weight": float(OmegaConf.select(cfg, "loss.terms.gan.weight", default=0.0) or 0.0),
+        "random_warp": bool(cfg.augment.random_warp),
+        "masked": bool(cfg.loss.masked),
+    }
+
+
+def phase_plan(cfg: DictConfig, phases: DictConfig, total_steps: int) -> list[PhaseSettings]:
+    """`phases` = a `{order, plan}` section: `cfg.phases` for train, `cfg.finetune.phases` for finetune."""
+    return build_plan(phase_defaults(cfg), list(phases.order), plain(phases.plan), int(total_steps))
+
+
+# ---- module and data ------------------------------------------------------------------------------
+def build_module(
+    cfg: DictConfig,
+    plan: Sequence[PhaseSettings],
+    pair: Sequence[str],
+    generator: SwapGenerator | None = None,
+    meta: dict[str, Any] | None = None,
+) -> SwapModule:
+    """`instantiate(cfg.module)`; D and its optimizer exist only if some phase trains with the GAN.
+
+    `generator` replaces the configured one (finetune rebuilds the checkpoint's architecture)."""
+    configured = {"identities": list(pair), "resolution": int(cfg.model.resolution)}
+    overrides: dict[str, Any] = {"generator": generator if generator is not None else configured}
+    if not any(phase.gan_weight > 0 for phase in plan):
+        overrides |= {"discriminator": None, "optimizer_d": None}
+    return instantiate(cfg.module, **overrides, meta=meta)
+
+
+def build_datamodule(
+    cfg: DictConfig,
+    pair: Sequence[str],
+    holdout: Holdout | None = None,
+    resolution: int | None = None,
+    pretrain: Sequence[str] = (),
+) -> SwapDataModule:
+    augment: AugmentConfig = instantiate({k: v for k, v in plain(cfg.augment).items() if k != "name"})
+    return SwapDataModule(
+        faces_dir=str(cfg.paths.faces_dir),
+        pair=list(pair),
+        resolution=int(resolution or cfg.model.resolution),
+        augment=augment,
+        batch_size=int(cfg.train.batch_size),
+        num_workers=int(cfg.trainer.num_workers),
+        seed=int(cfg.seed),
+        pretrain_identities=list(pretrain),
+        max_faces=int(cfg.train.get("max_faces", 0) or 0),
+        holdout=holdout,
+    )
+
+
+def faceset_meta(
+    cfg: DictConfig, faces_dir: str | Path, pair: Sequence[str], generator: SwapGenerator
+) -> dict[str, Any]:
+    """Export meta: face_type from the face set's manifest, padding from the preprocess config."""
+    rows = read_faceset(Path(faces_dir) / pair[0], check_files=False)
+    face_type = rows[0].get("face_type", "full") if rows else "full"
+    padding = float(OmegaConf.select(cfg, "preprocess.padding", default=0.0) or 0.0)
+    return generator_meta(generator, face_type=face_type, padding=padding)
+
+
+# ---- trainers -------------------------------------------------------------------------------------
+def quiet_lightning() -> None:
+    """Keep Lightning's per-fit banners and known-harmless warnings off the console (one trainer per phase)."""
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode.*")  # the EMA copy is meant to be
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+
+
+def training_threads(requested: int, accelerator: str, devices: Any) -> int:
+    """Intra-op threads: `requested` if > 0, else every core this process may use, shared by the training
+    processes of a multi-process CPU run. DataLoader workers get no core of their own: a worker needs ~0.1
+    core here, and an idle core costs a 2-core machine half its speed."""
+    if requested > 0:
+        return requested
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    processes = int(devices) if accelerator == "cpu" and isinstance(devices, int) and devices > 1 else 1
+    return max(1, cores // processes)
+
+
+class Trainers:
+    """Makes the Lightning Trainer of each phase; all share one set of loggers (one run, one CSV/TB/wandb run)."""
+
+    def __init__(self, lightning: DictConfig, loggers: list[Logger], out_dir: Path) -> None:
+        if str(lightning.get("precision", "32")).startswith("16"):
+            raise ConfigError(
+                "precision 16-mixed is not supported (the D step bypasses the grad scaler)",
+                "use trainer.lightning.precision=bf16-mixed or 32-true",
+            )
+        self.lightning, self.loggers, self.out_dir = lightning, loggers, out_dir
+        self.progress_bar = bool(lightning.get("enable_progress_bar", True))
+
+    def __call__(self, max_steps: int, callbacks: list[pl.Callback]) -> pl.Trainer:
+        return instantiate(
+            self.lightning,
+            max_steps=max_steps,
+            max_epochs=-1,
+            callbacks=callbacks,
+            logger=self.loggers or False,
+            enable_checkpointing=False,
+            use_distributed_sampler=False,
+            default_root_dir=str(self.out_dir),
+        )
+
+
+def build_trainers(cfg: DictConfig, out_dir: Path) -> Trainers:
+    quiet_lightning()
+    lightning = cfg.trainer.lightning
+    threads = int(cfg.trainer.get("threads", 0) or 0)
+    torch.set_num_threads(training_threads(threads, str(lightning.accelerator), lightning.get("devices", 1)))
+    specs: Mapping[str, Any] = plain(cfg.logger.get("loggers")) or {}
+    if any(spec is not None for spec in specs.values()):
+        (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    loggers = [instantiate(spec, save_dir=str(out_dir / "logs")) for _, spec in sorted(specs.items()) if spec]
+    return Trainers(lightning, loggers, out_dir)
+
+
+def loop_options(cfg: DictConfig) -> LoopOptions:
+    t = cfg.train
+    return LoopOptions(
+        preview_every=int(t.preview_every),
+        preview_faces=int(t.preview_faces),
+        checkpoint_every=int(t.checkpoint_every),
+        keep_every=int(t.keep_every),
+        timelapse=bool(t.get("timelapse", True)),
+    )
+
+
+def ema_notes(module: SwapModule, plan: Sequence[PhaseSettings]) -> tuple[str, ...]:
+    """Say so when the EMA half-life the user set is never reached in this run (the ramp-up caps it); quiet
+    on the shipped settings, where a short run is capped by design (SG2ADA)."""
+    shipped = inspect.signature(SwapModule).parameters
+    if (module.ema_halflife_images, module.ema_rampup) == (
+        shipped["ema_halflife_images"].default,
+        shipped["ema_rampup"].default,
+    ):
+        return ()
+    run_images = sum(phase.steps * phase.batch_size for phase in plan)
+    note = ema_halflife_note(
+        module.ema_halflife_images, module.ema_rampup, run_images, "module.ema_halflife_images", "module.ema_rampup"
+    )
+    return (note,) if note else ()
+
+
+# ---- whole runs -----------------------------------------------------------------------------------
+def build_train(cfg: DictConfig) -> TrainingRun:
+    """Everything `faceswap train` fits: module, data, phase plan, trainers, where to resume."""
+    out_dir = ensure_writable_dir(cfg.paths.train_dir)
+    pretrain = list(cfg.train.get("pretrain_identities") or [])
+    pair = list(cfg.data.pair)
+    plan = phase_plan(cfg, cfg.phases, int(cfg.train.steps))
+    last = out_dir / "checkpoints" / "last.ckpt"
+    resume = last if (cfg.train.resume and last.is_file()) else None
+    holdout = train_holdout(cfg, pretrain or pair, out_dir, resume is not None)
+    datamodule = build_datamodule(cfg, pair, holdout, pretrain=pretrain)
+    module = build_module(cfg, plan, pair)
+    module.meta = faceset_meta(cfg, cfg.paths.faces_dir, pretrain[:1] or pair, module.generator)
+    module.meta["pretrain_identities"] = pretrain
+    trainers = build_trainers(cfg, out_dir)
+    return TrainingRun(module, datamodule, plan, trainers, out_dir, loop_options(cfg), resume, ema_notes(module, plan))
+
+
+def build_finetune(cfg: DictConfig) -> TrainingRun:
+    """A run that starts from a trained checkpoint: its architecture and weights, keep/reinit/freeze per module."""
+    ft = cfg.finetune
+    out_dir = ensure_writable_dir(cfg.paths.finetune_dir)
+    parts, source_meta = read_source(ft["from"])
+    pair = list(ft.pair)
+    plan = phase_plan(cfg, ft.phases, int(ft.steps))
+    generator = build_generator(source_meta["model"], pair)  # architecture comes from the checkpoint
+    policies = module_policies(generator.module_groups(), plain(ft.get("modules")) or {})
+    meta = {**source_meta, "identities": pair, "finetuned_from": str(ft["from"]), "module_policies": policies}
+    last = out_dir / "checkpoints" / "last.ckpt"
+    resume = last if (ft.get("resume", True) and last.is_file()) else None
+    holdout = finetune_holdout(cfg, Path(str(ft["from"])), pair, out_dir, resume is not None)
+    datamodule = build_datamodule(cfg, pair, holdout, resolution=int(source_meta["resolution"]))
+    module = build_module(cfg, plan, pair, generator=generator, meta=meta)
+    same_pair = pair == list(source_meta["identities"])
+    console.print(f"finetune from {ft['from']} ({'same pair' if same_pair else 'adapting to ' + '/'.join(pair)}):")
+    frozen = apply_source(module, parts, policies, bool(ft.get("keep_discriminator", True)))
+    plan = [phase.with_frozen(frozen) for phase in plan]
+    trainers = build_trainers(cfg, out_dir)
+    return TrainingRun(module, datamodule, plan, trainers, out_dir, loop_options(cfg), resume, ema_notes(module, plan))
