@@ -6,6 +6,14 @@
     python scripts/benchmark.py --markdown docs/benchmarks.md
 
 Each area lives in scripts/benchmarks/<area>.py and exposes `run(quick, device) -> dict`.
+
+Targets (issue #21), on any 2-core CPU of the development machine's size (results["targets"] says met or not):
+  64 px GAN training step  >= 70 % of the all-core fp32 matmul ceiling (ceiling.py measures it in the same run)
+  Lightning                <= 5 % slower than the bare PyTorch loop over the same step
+  swap, 64 px model        >= 25 fps end to end on 512x512 video with audio
+  preprocess               >= 60 fps end to end on 512x512 video
+With CUDA, train.cuda reports experiment=gpu_128's images/s and its FLOP rate as a fraction of the card's bf16
+matmul rate; without, "no CUDA device".
 """
 
 from __future__ import annotations
@@ -21,6 +29,13 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 AREAS = ["ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"]
+# name -> (path into the results, ">=" or "<=", target)
+TARGETS: dict[str, tuple[str, str, float]] = {
+    "train 64 px GAN, % of all-core matmul": ("train.64px.gan.mfu_vs_matmul_pct", ">=", 70.0),
+    "Lightning over bare loop, %": ("train.64px.gan.lightning_overhead_pct", "<=", 5.0),
+    "swap 64 px, fps": ("swap.df64.fps", ">=", 25.0),
+    "preprocess 512², fps": ("preprocess.default_dlib_fps", ">=", 60.0),
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,6 +70,18 @@ def flatten(prefix: str, value: Any) -> list[tuple[str, Any]]:
     return [(prefix, value)]
 
 
+def check_targets(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target with its measured value (None when that area did not run) and whether it is met."""
+    out = {}
+    for name, (path, op, target) in TARGETS.items():
+        value: Any = results
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        met = None if not isinstance(value, (int, float)) else (value >= target if op == ">=" else value <= target)
+        out[name] = {"measured": value, "target": f"{op} {target:g}", "met": met}
+    return out
+
+
 def to_markdown(results: dict[str, Any]) -> str:
     lines = ["| measurement | value |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in flatten("", results)]
@@ -73,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[benchmark] {area} ...", flush=True)
         results[area] = run_area(area, args.quick, args.device)
         print(json.dumps(results[area], indent=2, default=str), flush=True)
+    results["targets"] = check_targets(results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".part")

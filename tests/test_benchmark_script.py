@@ -39,3 +39,15 @@ def test_benchmark_rejects_unknown_area(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 2 and "unknown area" in proc.stderr
+
+
+def test_targets_read_their_area_and_say_when_unmeasured() -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    from benchmark import TARGETS, check_targets
+
+    results = {"swap": {"df64": {"fps": 31.0}}, "train": {"64px": {"gan": {"mfu_vs_matmul_pct": 55.0}}}}
+    checked = check_targets(results)
+    assert set(checked) == set(TARGETS)
+    assert checked["swap 64 px, fps"]["met"] is True
+    assert checked["train 64 px GAN, % of all-core matmul"]["met"] is False
+    assert checked["preprocess 512², fps"] == {"measured": None, "target": ">= 60", "met": None}

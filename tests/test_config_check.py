@@ -44,7 +44,13 @@ def test_cli_reports_wrong_type_in_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("override", "key"),
-    [("train.steps=-5", "train.steps"), ("swap.crf=99", "swap.crf"), ("swap.direction=up", "swap.direction")],
+    [
+        ("train.steps=-5", "train.steps"),
+        ("swap.crf=99", "swap.crf"),
+        ("swap.direction=up", "swap.direction"),
+        ("eval.threads=-1", "eval.threads"),
+        ("preprocess.workers=-2", "preprocess.workers"),
+    ],
 )
 def test_real_config_rejects_out_of_range_values(compose_cfg, override: str, key: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError, match=key):

@@ -48,6 +48,8 @@ def test_pipeline_made_no_network_access(pipeline_run: tuple[Path, dict[str, Any
 def test_every_step_ran_and_left_its_artifacts(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
     run_dir, summary = pipeline_run
     assert set(summary["seconds"]) >= set(pipeline.ARTIFACTS) | {"total"}
+    assert set(summary["cpu_per_wall"]) == set(summary["seconds"]) == set(summary["cpu_seconds"])
+    assert summary["cpu_seconds"]["total"] > 0.3 * summary["seconds"]["total"]  # the steps computed, not waited
     for rels in pipeline.ARTIFACTS.values():
         for rel in rels:
             assert (run_dir / rel).exists(), rel

@@ -1,8 +1,12 @@
-"""The machine's ceiling measured in the same run: fp32 matmul GFLOP/s and video decode fps."""
+"""The machine's ceiling measured in the same run: fp32 matmul GFLOP/s on one core and on all cores, the CPU
+model and its vector ISA, a CUDA card's bf16/fp32 matmul rate when there is one, and video decode fps."""
 
 from __future__ import annotations
 
+import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -11,42 +15,102 @@ from typing import Any
 import numpy as np
 import torch
 
+ISA_FLAGS = {"AVX2": "avx2", "AVX-512": "avx512f", "AVX-512 BF16": "avx512_bf16", "AMX": "amx_tile"}
+
+
+def cpu_model() -> str:
+    """`lscpu`'s Model name, else /proc/cpuinfo's model name, else what Python knows."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    for line in _cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
+def vector_isa() -> dict[str, Any]:
+    """Vector extensions from /proc/cpuinfo flags and the kernel set torch dispatches to."""
+    flags: set[str] = set()
+    for line in _cpuinfo().splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            break
+    capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "unknown"
+    return {"flags": [name for name, flag in ISA_FLAGS.items() if flag in flags], "torch_capability": capability}
+
 
 def machine_info(device: str) -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
+    from faceswap.utils.threads import available_cpus
+
     info = {
-        "cpu": cpu,
-        "cores": torch.get_num_threads(),
+        "cpu": cpu_model(),
+        "cpus": available_cpus(),
+        "isa": vector_isa(),
         "torch": torch.__version__,
         "device": device,
         "python": platform.python_version(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
 
 
-def matmul_gflops(device: str = "cpu", n: int = 1024, seconds: float = 2.0) -> float:
-    """Sustained fp32 matrix-multiply rate (GFLOP/s), the yardstick for model FLOP utilisation."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
-    for _ in range(3):
-        a @ b
-    _sync(device)
-    reps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        reps += 1
-    _sync(device)
-    elapsed = time.perf_counter() - start
+def matmul_gflops(
+    device: str = "cpu", n: int = 1024, seconds: float = 2.0, dtype: torch.dtype = torch.float32, threads: int = 0
+) -> float:
+    """Sustained matrix-multiply rate (GFLOP/s), the yardstick for model FLOP utilisation; `threads` > 0 runs
+    the CPU on that many intra-op threads (0 = as set now)."""
+    before = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)
+    try:
+        a = torch.randn(n, n, device=device, dtype=dtype)
+        b = torch.randn(n, n, device=device, dtype=dtype)
+        for _ in range(3):
+            a @ b
+        _sync(device)
+        reps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            a @ b
+            reps += 1
+        _sync(device)
+        elapsed = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(before)
     return 2.0 * n**3 * reps / elapsed / 1e9
+
+
+def cpu_ceiling(cpus: int, seconds: float) -> dict[str, float]:
+    """Best fp32 matmul rate of 1024² and 2048² products on one core and on all cores; the all-core figure is
+    what every training utilisation in this benchmark divides by."""
+    single = max(matmul_gflops("cpu", n, seconds / 4, threads=1) for n in (1024, 2048))
+    every = max(matmul_gflops("cpu", n, seconds / 4, threads=cpus) for n in (1024, 2048))
+    return {"single_core": round(single, 1), "all_cores": round(every, 1), "scaling": round(every / single, 2)}
+
+
+def cuda_ceiling(seconds: float) -> dict[str, Any]:
+    """bf16 and fp32 matmul ceilings of the first CUDA card (8192²), or why there is none."""
+    if not torch.cuda.is_available():
+        return {"status": "no CUDA device"}
+    return {
+        "gpu": torch.cuda.get_device_name(0),
+        "matmul_tflops_bf16": round(matmul_gflops("cuda", 8192, seconds, torch.bfloat16) / 1e3, 1),
+        "matmul_tflops_fp32": round(matmul_gflops("cuda", 8192, seconds, torch.float32) / 1e3, 1),
+    }
 
 
 def decode_fps(frames: int = 120, size: int = 512) -> float:
@@ -77,8 +141,13 @@ def _sync(device: str) -> None:
 
 
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
+    info = machine_info(device)
+    cpu = cpu_ceiling(info["cpus"], 2.0 if quick else 8.0)
     return {
-        "machine": machine_info(device),
-        "matmul_gflops_fp32": round(matmul_gflops(device, seconds=1.0 if quick else 3.0), 1),
+        "machine": info,
+        "matmul_gflops_fp32": cpu["all_cores"],  # all cores: the ceiling every "% of matmul" refers to
+        "matmul_gflops_fp32_single_core": cpu["single_core"],
+        "matmul_core_scaling": cpu["scaling"],
+        "cuda": cuda_ceiling(1.0 if quick else 3.0),
         "decode_fps_512": round(decode_fps(60 if quick else 200), 1),
     }

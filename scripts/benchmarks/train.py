@@ -1,5 +1,6 @@
-"""Training speed: images/s, model FLOPs per step against the measured fp32 matmul rate, Lightning vs a
-bare PyTorch loop over the same networks and batches, and the data pipeline against what the step consumes.
+"""Training speed: images/s, model FLOPs per step against the all-core fp32 matmul rate, Lightning vs a
+bare PyTorch loop over the same networks and batches, the data pipeline against what the step consumes, the
+step on 1 thread vs all cores, and (with CUDA) experiment=gpu_128 against the card's bf16 matmul rate.
 
     python scripts/benchmark.py --only train            (or: python scripts/benchmarks/train.py)
 """
@@ -125,14 +126,16 @@ def to_memory_format(module: Any, batches: list[Any]) -> list[Any]:
     ]
 
 
-def time_bare(module: Any, batches: list[Any], warmup: int) -> list[float]:
-    """Per-step wall times of the bare loop (after `warmup` steps)."""
+def time_bare(module: Any, batches: list[Any], warmup: int, sync: Any = None) -> list[float]:
+    """Per-step wall times of the bare loop (after `warmup` steps); `sync` waits for an accelerator."""
     batches = to_memory_format(module, batches)
     step = build_bare(module, module.generator, module.discriminator)
     times = []
     for i, batch in enumerate(batches):
         start = time.perf_counter()
         step(batch)
+        if sync is not None:
+            sync()
         if i >= warmup:
             times.append(time.perf_counter() - start)
     return times
@@ -241,8 +244,60 @@ def bench_resolution(resolution: int, quick: bool, threads: int, matmul: Any) ->
     return out
 
 
+def thread_scaling(cfg: Any, cpus: int, steps: int) -> dict[str, Any]:
+    """The 64 px GAN step (bare loop) on 1 intra-op thread and on all cores, interleaved in the same minute so a
+    shared machine's load hits both alike (issue #21: 0.87 s vs 0.54 s on a 2-core EPYC)."""
+    batches = make_batches(cfg, steps + 2, int(cfg.train.batch_size))
+    times: dict[int, list[float]] = {1: [], cpus: []}
+    for _ in range(2):
+        for threads in times:
+            torch.set_num_threads(threads)
+            times[threads] += time_bare(build_module(cfg, True), batches, 2)
+    torch.set_num_threads(cpus)
+    one, every = median(times[1]), median(times[cpus])
+    return {"threads_1_s": round(one, 4), f"threads_{cpus}_s": round(every, 4), "speedup": round(one / every, 2)}
+
+
+def accelerated(device: str, overrides: list[str], steps: int, peak_tflops: float | None) -> dict[str, Any]:
+    """A recipe's bare bf16-autocast GAN step on `device`: images/s and model TFLOP/s against `peak_tflops`
+    (the card's bf16 matmul rate measured by ceiling.py)."""
+    cfg = compose_train(int(overrides_value(overrides, "model.resolution", 128)), overrides)
+    batch = int(cfg.train.batch_size)
+    batches = [
+        {k: {n: x.to(device) for n, x in side.items()} for k, side in b.items()}
+        for b in make_batches(cfg, steps + 2, batch)
+    ]
+    module = build_module(cfg, True).to(device)
+    flops = step_flops(module, batches[0])
+    with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
+        times = time_bare(module, batches, 2, None if device == "cpu" else torch.cuda.synchronize)
+    step = median(times)
+    out = {"batch_size": batch, "s_per_step": round(step, 4), "images_per_s": round(2 * batch / step, 1)}
+    out["model_tflops"] = round(flops / step / 1e12, 2)
+    if peak_tflops:
+        out["fraction_of_bf16_peak"] = round(flops / step / 1e12 / peak_tflops, 3)
+    return out
+
+
+def overrides_value(overrides: list[str], key: str, default: Any) -> Any:
+    found = [o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")]
+    return found[-1] if found else default
+
+
+def cuda_row(quick: bool) -> dict[str, Any]:
+    """experiment=gpu_128 (df, full widths) on the first CUDA card, or why not."""
+    if not torch.cuda.is_available():
+        return {"status": "no CUDA device"}
+    from benchmarks.ceiling import cuda_ceiling
+
+    peak = cuda_ceiling(1.0)["matmul_tflops_bf16"]
+    row = accelerated("cuda", ["experiment=gpu_128", "model.resolution=128"], 5 if quick else 20, peak)
+    return {"gpu": torch.cuda.get_device_name(0), "matmul_tflops_bf16": peak, "gpu_128_df": row}
+
+
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(ROOT / "src"))
     from benchmarks.ceiling import matmul_gflops
     from faceswap.training.build import training_threads
 
@@ -251,8 +306,8 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     rates: list[float] = []
 
     def matmul() -> float:
-        """Best fp32 matmul rate seen so far in this run (re-measured each call): the machine's ceiling."""
-        rates.extend(matmul_gflops(device, n=n, seconds=0.5) for n in (512, 1024))
+        """Best all-core fp32 matmul rate seen so far in this run (re-measured each call): the machine's ceiling."""
+        rates.extend(matmul_gflops("cpu", n=n, seconds=0.5, threads=threads) for n in (1024, 2048))
         return max(rates)
 
     matmul()
@@ -265,6 +320,9 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
             entry["mfu_vs_matmul_pct"] = round(100 * entry["model_gflops"] / max(rates), 1)
     result["matmul_gflops_fp32_best"] = round(max(rates), 1)
     result["matmul_gflops_fp32_worst"] = round(min(rates), 1)  # how much the shared machine's load varied
+    if threads > 1:
+        result["thread_scaling_64px_gan"] = thread_scaling(compose_train(64, []), threads, 4 if quick else 10)
+    result["cuda"] = cuda_row(quick)
     return result
 
 

@@ -65,16 +65,17 @@ def time_variant(resolution: int, overrides: list[str], compiled: bool, steps: i
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     from faceswap.training.build import training_threads
 
-    torch.set_num_threads(training_threads(0, "cpu", 1))  # as trainer=cpu with threads=0: every core
+    threads = training_threads(0, "cpu", 1)  # as trainer=cpu with threads=0: every core
+    torch.set_num_threads(threads)
     steps = 4 if quick else 20
     names = ["cpu_hour", "separable_decoder"] if quick else list(VARIANTS)
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"threads": threads}
     for name in names:
         resolution, overrides, compiled = VARIANTS[name]
         result[name] = time_variant(resolution, overrides, compiled, steps)
         print(name, result[name], flush=True)
     base = result["cpu_hour"]["s_per_step"]
-    for entry in result.values():
+    for entry in (v for v in result.values() if isinstance(v, dict)):
         entry["x_baseline"] = round(entry["s_per_step"] / base, 2)
     return result
 

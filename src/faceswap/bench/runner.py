@@ -50,12 +50,15 @@ def run_benchmark(
     protocol: Protocol,
     on_step: Callable[[str], None] | None = None,
     test_sets: Mapping[str, Samples] | None = None,
+    on_done: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Fit, score and summarise every detector; returns the `results.json` body (without metadata).
 
     `test_sets` are other datasets the detectors fitted here are also scored on (cross-dataset table).
+    `on_step` gets a message as each phase starts; `on_done` is called after each of `work_units` units.
     """
     step = on_step or (lambda msg: log.info(msg))
+    done = on_done or (lambda: None)
     methods = splits.methods
     if not methods:
         raise FaceswapError("the dataset has no fake samples", "run `faceswap generate` with at least one method")
@@ -81,8 +84,9 @@ def run_benchmark(
         results["detectors"][name] = entry
         if detector is not None:
             fitted[name] = detector
+        done()
     robust = {n: d for n, d in fitted.items() if d.robust_to_crops and "crops" in d.needs}
-    results["robustness"] = _robustness(robust, splits.test, inputs.test, protocol, step)
+    results["robustness"] = _robustness(robust, splits.test, inputs.test, protocol, step, done)
     results["average"] = _average(results, fitted)
     return results
 
@@ -227,16 +231,24 @@ def _cross_method(
     return matrix
 
 
+def work_units(detectors: int, protocol: Protocol) -> int:
+    """Units `run_benchmark` reports through `on_done`: one per detector, one per robustness level."""
+    return detectors + sum(len(levels) for levels in protocol.robustness.values())
+
+
 def _robustness(
     detectors: Mapping[str, Detector],
     test: Samples,
     test_input: DetectorInput,
     protocol: Protocol,
     step: Callable[[str], None],
+    done: Callable[[], None],
 ) -> dict[str, dict[str, list[dict[str, float]]]]:
     """Per detector and perturbation, `[{"level", "auc"}, ...]` in level order, on the perturbed test crops."""
     out: dict[str, dict[str, list[dict[str, float]]]] = {name: {} for name in detectors}
     if not detectors:
+        for _ in range(work_units(0, protocol)):
+            done()
         return out
     for pert, levels in protocol.robustness.items():
         step(f"robustness: {pert}")
@@ -245,6 +257,7 @@ def _robustness(
             for name, det in detectors.items():
                 auc = _auc(test.labels, det.score(perturbed))
                 out[name].setdefault(pert, []).append({"level": float(level), "auc": auc})
+            done()
     return out
 
 

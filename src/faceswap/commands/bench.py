@@ -13,12 +13,13 @@ from omegaconf import DictConfig, OmegaConf
 from faceswap.bench.datasets import Dataset, cross_test_set, method_families, read_dataset, redraw_splits
 from faceswap.bench.detectors import DETECTORS, Detector, create_detector
 from faceswap.bench.report import write_report
-from faceswap.bench.runner import Protocol, Splits, run_benchmark, run_repeats
+from faceswap.bench.runner import Protocol, Splits, run_benchmark, run_repeats, work_units
 from faceswap.bench.samples import Samples
 from faceswap.commands.keys import translated
 from faceswap.synth.index import index_path
 from faceswap.utils.errors import ConfigError, FaceswapError
-from faceswap.utils.logging import console, print_summary
+from faceswap.utils.logging import console, print_summary, progress_bar
+from faceswap.utils.threads import use_threads
 
 CROSS_RULE = (
     "detectors fitted on this dataset's train split score every split of each test dataset,"
@@ -131,6 +132,7 @@ def protocol_record(dataset: str, splits: Splits, protocol: Protocol, seeds: lis
 def run(cfg: DictConfig) -> dict[str, Any]:
     bc = cfg.bench
     start = time.perf_counter()
+    use_threads(bc.get("threads"))
     data = read_dataset(str(cfg.paths.synthetic_dir), bc.get("crop_size"))
     doc, splits = data.doc, splits_of(data, [r["split"] for r in data.records])
     factories = detector_factories(cfg)
@@ -150,7 +152,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     test_sets, test_record = load_test_sets(bc, data, splits.test.size)
     console.print(f"[bold]bench[/] {len(factories)} detector(s) on {index_path(cfg.paths.synthetic_dir)}")
     say = lambda msg: console.print(f"  {msg}")  # noqa: E731
-    results = run_benchmark(splits, factories, protocol, on_step=say, test_sets=test_sets)
+    with progress_bar("bench", work_units(len(factories), protocol)) as advance:
+        results = run_benchmark(splits, factories, protocol, on_step=say, test_sets=test_sets, on_done=advance)
     results["repeats"] = run_repeats(draws, factories, protocol, results, on_step=say) if draws else {}
     results["protocol"] = {
         **doc.get("protocol", {}),

@@ -13,6 +13,7 @@ from faceswap.eval.runner import EvalInputs, evaluate, frames_csv, to_markdown
 from faceswap.utils.errors import FaceswapError
 from faceswap.utils.io import atomic_write_json, atomic_write_text, require_file
 from faceswap.utils.logging import console
+from faceswap.utils.threads import use_threads
 
 
 def newest_video(folder: Path, tag: str, direction: str = "") -> Path:
@@ -46,6 +47,7 @@ def run_holdout(checkpoint: Path | None) -> Holdout | None:
 @translated("eval")
 def run(cfg: DictConfig) -> dict[str, Any]:
     ecfg = cfg.eval
+    use_threads(ecfg.get("threads"))
     tag = f"{ecfg.source_identity}2{ecfg.target_identity}"
     direction = swap_direction(list(cfg.data.pair), str(ecfg.source_identity), str(ecfg.target_identity))
     swapped = Path(ecfg.swapped) if ecfg.swapped else newest_video(Path(cfg.paths.swap_dir), tag, direction)

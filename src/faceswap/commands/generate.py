@@ -23,6 +23,7 @@ from faceswap.synth.targets import TargetFrame, faceset_targets, video_targets
 from faceswap.synth.writer import DatasetWriter, safe_name
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.logging import console, print_summary, progress
+from faceswap.utils.threads import use_threads
 
 
 def build_methods(cfg: DictConfig, context: Context) -> tuple[list[Manipulation], dict[str, str]]:
@@ -92,27 +93,30 @@ def identity_videos(cfg: DictConfig, identity: str) -> list[Path]:
     ]
 
 
-def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[TargetFrame], int]:
-    """All target frames (identity by identity) and the number of distinct media files."""
+def target_frames(cfg: DictConfig, identities: list[str]) -> tuple[Iterator[TargetFrame], int, int | None]:
+    """All target frames (identity by identity), the number of distinct media files and of frames (None when
+    only decoding tells: targets=video)."""
     g = cfg.generate
     max_frames = int(g.max_frames) if g.max_frames else None
     if g.targets == "faceset":
         from faceswap.data.faceset import read_faceset
 
-        sources = {
-            (i, r["source"]) for i in identities for r in read_faceset(Path(cfg.paths.faces_dir) / i, check_files=False)
-        }
+        frames: dict[tuple[str, str], set[int]] = {}
+        for i in identities:
+            for r in read_faceset(Path(cfg.paths.faces_dir) / i, check_files=False):
+                frames.setdefault((i, str(r["source"])), set()).add(int(r["frame_index"]))
+        total = sum(len(sorted(f)[:: int(g.every)][:max_frames]) for f in frames.values())  # as faceset_targets
         gens = [
             faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, i, int(g.every), max_frames) for i in identities
         ]
-        return (tf for gen in gens for tf in gen), len(sources)
+        return (tf for gen in gens for tf in gen), len(frames), total
     if g.targets == "video":
         detector, landmarker = instantiate(cfg.face_detector), instantiate(cfg.landmarks)
         videos = {i: identity_videos(cfg, i) for i in identities}
         gens = [
             video_targets(v, i, detector, landmarker, int(g.every), max_frames) for i, vs in videos.items() for v in vs
         ]
-        return (tf for gen in gens for tf in gen), sum(len(v) for v in videos.values())
+        return (tf for gen in gens for tf in gen), sum(len(v) for v in videos.values()), None
     raise ConfigError(f"generate.targets must be faceset or video, got {g.targets!r}", "set generate.targets=faceset")
 
 
@@ -231,12 +235,13 @@ def clear_outputs(out_dir: Path, methods: set[str] | None) -> None:
 @translated("generate")
 def run(cfg: DictConfig) -> dict[str, Any]:
     g = cfg.generate
+    use_threads(g.get("threads"))
     if g.get("source", "pipeline") != "pipeline":
         return import_dataset(cfg)
     identities = [str(i) for i in (g.identities or cfg.data.pair)]
     context = Context(identities, identity_frames(cfg), str(g.device), int(g.batch_size), int(cfg.seed))
     methods, skipped = build_methods(cfg, context)
-    frames, n_media = target_frames(cfg, identities)
+    frames, n_media, total = target_frames(cfg, identities)
     segment = int(g.segment_frames) if g.segment_frames and n_media < int(g.min_videos) else None
     opts = BuildOptions(
         crop_size=int(g.crop_size),
@@ -256,7 +261,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     landmarker = instantiate(cfg.landmarks) if g.landmarks == "redetect" else None
     publisher = Publisher(out_dir, make_labeler(cfg, methods)) if g.get("publish") else None
     try:
-        counts = build_samples(progress(frames, "generate"), methods, writer, opts, landmarker, publisher=publisher)
+        todo = progress(frames, "generate", total=total)
+        counts = build_samples(todo, methods, writer, opts, landmarker, publisher=publisher)
     finally:
         published = publisher.close() if publisher else []
     if not counts.get("real"):

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import copy
 import importlib
+import resource
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
+from rich.table import Table
 
 from faceswap.commands.keys import translated
 from faceswap.utils.io import atomic_write_json, ensure_writable_dir
 from faceswap.utils.logging import console, print_summary
+from faceswap.utils.threads import available_cpus
 
 # What each step leaves behind, relative to paths.run_dir (docs/architecture.md, "Run directory").
 ARTIFACTS: dict[str, list[str]] = {
@@ -53,14 +57,37 @@ def reverse_config(cfg: DictConfig) -> DictConfig:
     return rev
 
 
-def run_step(name: str, cfg: DictConfig) -> tuple[Any, float]:
-    """Run one stage module exactly as `faceswap <name>` would, returning its result and seconds."""
+@dataclass(frozen=True)
+class StepTime:
+    """Wall and CPU seconds of one step. CPU = user + system time of this process and of its finished children
+    (DataLoader workers, preprocess and detector pools); CPU / wall near the CPU count means every core worked."""
+
+    wall: float
+    cpu: float
+
+    @property
+    def cpu_per_wall(self) -> float:
+        return self.cpu / self.wall if self.wall > 0 else 0.0
+
+
+def cpu_seconds() -> float:
+    """User + system seconds of this process and its waited-for children so far."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(fn: Any, *args: Any) -> tuple[Any, StepTime]:
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = fn(*args)
+    return result, StepTime(time.perf_counter() - wall, cpu_seconds() - cpu)
+
+
+def run_step(name: str, cfg: DictConfig) -> tuple[Any, StepTime]:
+    """Run one stage module exactly as `faceswap <name>` would, returning its result and its wall/CPU time."""
     command = REVERSE_STEPS.get(name, name)
     module = importlib.import_module(f"faceswap.commands.{command}")
     console.rule(f"[bold]{name}")
-    start = time.perf_counter()
-    result = module.run(reverse_config(cfg) if name in REVERSE_STEPS else cfg)
-    return result, time.perf_counter() - start
+    return timed(module.run, reverse_config(cfg) if name in REVERSE_STEPS else cfg)
 
 
 @translated("pipeline")
@@ -72,21 +99,19 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         from faceswap.utils.errors import ConfigError
 
         raise ConfigError(f"unknown pipeline step(s) {unknown}", f"pipeline.steps may hold: {', '.join(ARTIFACTS)}")
-    timings: dict[str, float] = {}
+    timings: dict[str, StepTime] = {}
     results: dict[str, Any] = {}
-    total_start = time.perf_counter()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     for name in steps:
         results[name], timings[name] = run_step(name, cfg)
-    total = time.perf_counter() - total_start
-    summary = _summary(run_dir, steps, timings, results, total)
+    timings["total"] = StepTime(time.perf_counter() - wall, cpu_seconds() - cpu)
+    summary = _summary(run_dir, steps, timings, results)
     atomic_write_json(run_dir / "pipeline.json", summary)
     _print(summary)
     return summary
 
 
-def _summary(
-    run_dir: Path, steps: list[str], timings: dict[str, float], results: dict[str, Any], total: float
-) -> dict[str, Any]:
+def _summary(run_dir: Path, steps: list[str], timings: dict[str, StepTime], results: dict[str, Any]) -> dict[str, Any]:
     artifacts = {
         f"{step}: {rel}": str((run_dir / rel).resolve())
         for step in steps
@@ -102,14 +127,26 @@ def _summary(
     }
     return {
         "run_dir": str(run_dir.resolve()),
-        "seconds": {k: round(v, 2) for k, v in timings.items()} | {"total": round(total, 2)},
+        "seconds": {k: round(v.wall, 2) for k, v in timings.items()},
+        "cpu_seconds": {k: round(v.cpu, 2) for k, v in timings.items()},
+        "cpu_per_wall": {k: round(v.cpu_per_wall, 2) for k, v in timings.items()},
+        "cpus": available_cpus(),
         "artifacts": artifacts,
         "results": scalars,
     }
 
 
 def _print(summary: dict[str, Any]) -> None:
-    print_summary("pipeline timings (s)", summary["seconds"])
+    table = Table(title=f"pipeline timings ({summary['cpus']} CPUs)", title_justify="left")
+    for column in ("step", "wall s", "CPU s", "CPU/wall"):
+        table.add_column(
+            column, justify="left" if column == "step" else "right", style="bold" if column == "step" else ""
+        )
+    for step, wall in summary["seconds"].items():
+        table.add_row(
+            step, f"{wall:.1f}", f"{summary['cpu_seconds'][step]:.1f}", f"{summary['cpu_per_wall'][step]:.2f}"
+        )
+    console.print(table)
     if summary["results"]:
         print_summary("results", summary["results"])
     print_summary("artifacts", summary["artifacts"])

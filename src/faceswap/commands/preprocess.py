@@ -28,6 +28,7 @@ from faceswap.face.refine import RefinedLandmarker
 from faceswap.utils.errors import ConfigError, FaceswapError, NoFaceError
 from faceswap.utils.hashing import config_hash, file_sha256
 from faceswap.utils.logging import console, print_summary, progress_bar
+from faceswap.utils.threads import auto_workers, use_threads
 
 DEFAULTS = {"face_detector": "dlib_hog", "landmarks": "dlib68"}  # offline, shipped with dlib
 
@@ -84,8 +85,9 @@ def stage_hash(cfg: DictConfig) -> str:
     """Hash of everything that changes the faces written (not paths, sharding or force)."""
     opts = OmegaConf.to_container(cfg.preprocess, resolve=True)
     assert isinstance(opts, dict)
-    for key in ("identities", "shard", "merge", "force", "enabled"):
+    for key in ("identities", "shard", "merge", "force", "enabled", "threads"):
         opts.pop(key, None)
+    opts["workers"] = preprocess_workers(cfg)  # the count in use: `null` (auto) hashes as what it resolved to
     return config_hash(
         {
             "preprocess": opts,
@@ -93,6 +95,12 @@ def stage_hash(cfg: DictConfig) -> str:
             "landmarks": OmegaConf.to_container(cfg.landmarks, resolve=True),
         }
     )
+
+
+def preprocess_workers(cfg: DictConfig) -> int:
+    """`preprocess.workers`, with null/0 resolved by the machine's CPUs (faceswap.utils.threads)."""
+    requested = cfg.preprocess.get("workers")
+    return auto_workers(int(requested) if requested is not None else None, "process")
 
 
 def make_extractor(cfg: DictConfig, identity: str, detector: FaceDetector, landmarker: Landmarker) -> FaceExtractor:
@@ -121,6 +129,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         return _merge(identities, faces_dir)
     shard = parse_shard(p.get("shard"))
     start = time.perf_counter()
+    workers = preprocess_workers(cfg)  # with 1, detection runs in this process: no core is taken away
+    use_threads(p.get("threads"), workers if workers > 1 else 0, busy_workers=True)
     detector = build_backend(cfg.face_detector, create_face_detector)
     landmarker = build_backend(cfg.landmarks, create_landmarker)
     if cfg.preprocess.refine:
@@ -167,7 +177,7 @@ def _one(
         smoothing=smoothing,
         png_compression=int(p.png_compression),
         shard=shard,
-        workers=int(p.get("workers", 1)),
+        workers=preprocess_workers(cfg),
         backend_specs=(backend_spec(cfg.face_detector), landmarks_spec(cfg)),
         extra={"face_type": str(p.face_type), "size": int(p.size), "padding": float(p.padding)},
     )

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -25,6 +24,7 @@ from faceswap.swap.timing import PhaseTimer
 from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, NoFaceError
 from faceswap.utils.logging import console, print_summary
+from faceswap.utils.threads import use_threads
 
 
 def _backend(section: DictConfig, build):
@@ -66,8 +66,7 @@ def frame_filter(prov: DictConfig) -> FrameFilter | None:
 
 def build_engine(cfg: DictConfig, timer: PhaseTimer) -> tuple[SwapEngine, dict[str, Any], str]:
     s = cfg.swap
-    if s.threads:
-        torch.set_num_threads(int(s.threads))
+    use_threads(s.get("threads"))
     generator, meta = load_generator(s.checkpoint, device=s.device)
     target, tag = direction_target(s.direction, list(meta["identities"]))
     post: PostProcessor = instantiate(cfg.postprocess)

@@ -13,6 +13,7 @@ from faceswap.face.identity import face_descriptor
 from faceswap.face.landmarks import create_landmarker
 from faceswap.face.pose import head_pose
 from faceswap.media.image import read_image
+from faceswap.utils.logging import progress
 
 
 @dataclass
@@ -44,7 +45,7 @@ def mean_descriptor(faces_dir: Path, limit: int = 64) -> np.ndarray:
     rows = read_faceset(faces_dir)
     step = max(1, len(rows) // limit)
     descs = []
-    for row in rows[::step][:limit]:
+    for row in progress(rows[::step][:limit], f"descriptors {Path(faces_dir).name}"):
         crop = read_image(Path(faces_dir) / row["file"])
         descs.append(face_descriptor(crop, np.asarray(row["landmarks_crop"], np.float32)))
     if not descs:

@@ -15,7 +15,8 @@ from faceswap.data.holdout import Holdout
 from faceswap.eval import coverage, metrics
 from faceswap.eval.faces import FaceMeter, mean_descriptor
 from faceswap.media.image import read_image
-from faceswap.media.video import read_video
+from faceswap.media.video import probe, read_video
+from faceswap.utils.logging import progress
 
 
 @dataclass
@@ -96,7 +97,10 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     held = held_out_frames(inputs)
     max_frames = inputs.max_frames if inputs.max_frames > 0 else None
     src_video = read_video(inputs.source, max_frames=max_frames)
-    pairs = zip(src_video, read_video(inputs.swapped, max_frames=max_frames), strict=False)
+    frames = probe(inputs.swapped).frames
+    total = min(frames, max_frames) if frames and max_frames else (frames or max_frames)
+    swapped = read_video(inputs.swapped, max_frames=max_frames)
+    pairs = progress(zip(src_video, swapped, strict=False), "eval frames", total)
     per_frame: list[FrameScore] = []
     src_frames, out_frames, masks = [], [], []
     missed = 0

@@ -85,4 +85,7 @@ RULES: list[Rule] = [
     Rule("swap.mask", str, choices=["hull", "learned", "intersection", "union"]),
     Rule("bench.n_boot", int, 0),
     Rule("eval.max_frames", int, 0),
+    # thread and worker counts (faceswap.utils.threads): null or 0 = chosen from the machine's CPUs
+    Rule("preprocess.workers", int, 0, 256, nullable=True),
+    *(Rule(f"{c}.threads", int, 0, 1024, nullable=True) for c in ("preprocess", "swap", "generate", "bench", "eval")),
 ]
