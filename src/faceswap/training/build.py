@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from faceswap.training.phases import PhaseSettings, build_plan
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import ensure_writable_dir
 from faceswap.utils.logging import console
+from faceswap.utils.threads import available_cpus, plan_threads
 
 
 def plain(node: Any) -> Any:
@@ -133,14 +133,13 @@ def quiet_lightning() -> None:
 
 
 def training_threads(requested: int, accelerator: str, devices: Any) -> int:
-    """Intra-op threads: `requested` if > 0, else every core this process may use, shared by the training
-    processes of a multi-process CPU run. DataLoader workers get no core of their own: a worker needs ~0.1
-    core here, and an idle core costs a 2-core machine half its speed."""
+    """Intra-op threads: `requested` if > 0, else `utils.threads.plan_threads` over the CPUs this process may use,
+    shared by the training processes of a multi-process CPU run. DataLoader workers get no core of their own: a
+    worker needs ~0.1 core here, and an idle core costs a 2-core machine half its speed."""
     if requested > 0:
         return requested
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     processes = int(devices) if accelerator == "cpu" and isinstance(devices, int) and devices > 1 else 1
-    return max(1, cores // processes)
+    return plan_threads(None, cpus=max(1, available_cpus() // processes)).intra_op
 
 
 class Trainers:
