@@ -29,7 +29,7 @@ OWNERS = {
     "lr": {"module.optimizer_g.lr", "module.optimizer_d.lr"},
     "batch_size": {"train.batch_size", "swap.batch_size", "generate.batch_size"},  # swap/generate: inference
     "gan_weight": {"phases.plan.warmup.gan_weight"},  # the default plan's per-phase override only
-    "seed": {"seed", "generate.seed"},  # generate.seed: another command's (interpolates the one seed)
+    "seed": {"seed"},
 }
 
 

@@ -103,7 +103,8 @@ def test_benchmark_catches_the_pipelines_own_swaps(pipeline_run: tuple[Path, dic
     results = json.loads((run_dir / "bench" / "results.json").read_text())
     assert _find_aucs(results), "no AUC in results.json"
     assert "AUC" in (run_dir / "bench" / "report.md").read_text()
-    (method,) = [m for m in results["methods"] if m != "sbi"]  # the swap method the pipeline trained
+    families = results["protocol"]["families"]  # method -> manipulation family
+    (method,) = [m for m in results["methods"] if families.get(m) == "ae_swap"]  # the swap the pipeline trained
     main = results["main"]
     # Frame AUC on that method's test split (debug=fast: 12 real + 12 fake crops of one clip). Measured:
     # spectrum 1.0, sbi 0.98, provenance 1.0, headpose 1.0; meso4 0.15 after its 2 debug epochs, too few to

@@ -75,4 +75,4 @@ def test_readme_commands_compose(command: str, overrides: list[str]) -> None:
 def test_the_parser_sees_the_readme_examples() -> None:
     found = {(s, " ".join(o)) for s, o in command_overrides()}
     assert ("train", "model=liae model.resolution=128 train.steps=5000") in found
-    assert ("train", "hydra/launcher=joblib loss.gan_weight=0") in found
+    assert ("train", "hydra/launcher=joblib loss.terms.gan.weight=0") in found

@@ -29,8 +29,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_families_round_trip_through_ffpp_and_deepfakebench(compose_cfg, inputs, tmp_path: Path) -> None:
     run = inputs["run_dir"]
     overrides = [
-        f"generate.faces_dir={run / 'faces'}",
-        f"generate.collect_dir={run / 'collect'}",
+        f"paths.faces_dir={run / 'faces'}",
+        f"paths.collect_dir={run / 'collect'}",
         f"manipulation.ae_swap.checkpoint={inputs['checkpoint']}",
         "manipulation.ae_swap.mask=hull",
         "generate.segment_frames=2",

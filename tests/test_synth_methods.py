@@ -51,13 +51,14 @@ def method_overrides(compose_cfg, name: str, inputs: dict[str, Path]) -> list[st
         extra.append(f"manipulation.{name}.checkpoint={run / f'gen_{arch}' / 'generator.pt'}")
     if "mask" in options:
         extra.append(f"manipulation.{name}.mask=hull")
-    return [f"generate.faces_dir={run / 'faces'}", f"generate.collect_dir={run / 'collect'}", *extra]
+    return [f"paths.faces_dir={run / 'faces'}", f"paths.collect_dir={run / 'collect'}", *extra]
 
 
 def build(compose_cfg, name: str, inputs: dict[str, Path]):
     cfg = compose_cfg("generate", method_overrides(compose_cfg, name, inputs))
-    g = cfg.generate
-    context = Context(["a", "b"], lambda ident, limit: faceset_targets(g.faces_dir, g.collect_dir, ident, 1, limit))
+    context = Context(
+        ["a", "b"], lambda ident, limit: faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, ident, 1, limit)
+    )
     from omegaconf import OmegaConf
 
     options = OmegaConf.to_container(cfg.manipulation[name], resolve=True)
@@ -78,7 +79,7 @@ def test_every_method_has_a_config_listed_in_base() -> None:
 @pytest.mark.parametrize("name", FRAME_SPACE)
 def test_frame_method_changes_pixels_only_inside_its_mask(compose_cfg, inputs, name: str) -> None:
     method, cfg = build(compose_cfg, name, inputs)
-    frames = list(faceset_targets(cfg.generate.faces_dir, cfg.generate.collect_dir, "a", 1, 5))
+    frames = list(faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, "a", 1, 5))
     fakes = method.fake_frames(frames)
     assert len(fakes) == len(frames) and all(f is not None for f in fakes)
     for tf, fake in zip(frames, fakes, strict=True):
@@ -94,7 +95,7 @@ def test_frame_method_changes_pixels_only_inside_its_mask(compose_cfg, inputs, n
 
 def test_sbi_crop_method_blends_inside_its_mask(compose_cfg, inputs) -> None:
     method, cfg = build(compose_cfg, "sbi", inputs)
-    tf = next(iter(faceset_targets(cfg.generate.faces_dir, cfg.generate.collect_dir, "a", 1, 1)))
+    tf = next(iter(faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, "a", 1, 1)))
     matrix = crop_matrix(tf.landmarks, 128)
     real = warp_image(tf.image, matrix, 128)
     lm = tf.landmarks @ matrix[:, :2].T + matrix[:, 2]
@@ -152,7 +153,7 @@ def test_ae_swap_refuses_a_generator_of_another_family(compose_cfg, inputs) -> N
 
 def test_driven_methods_play_one_coherent_driver_sequence_per_video(compose_cfg, inputs) -> None:
     method, cfg = build(compose_cfg, "reenact", inputs)
-    frames = list(faceset_targets(cfg.generate.faces_dir, cfg.generate.collect_dir, "a", 1, None))
+    frames = list(faceset_targets(cfg.paths.faces_dir, cfg.paths.collect_dir, "a", 1, None))
     fakes = method.fake_frames(frames)
     drivers = [(f.fields["driver_video"], f.fields["driver_frame"]) for f in fakes]
     assert {v for v, _ in drivers} == {"b/clip"}  # the other identity's video

@@ -17,7 +17,7 @@ from faceswap.utils.errors import FaceswapError
 F = TypeVar("F", bound=Callable[..., Any])
 
 _POSTPROCESS = ("sharpen", "face_scale", "erode", "shape_match", "shape_points", "shape_axes")
-_MODEL = {"resolution": "model.resolution", "dec_blocks": "model.generator.dec_blocks", "gan_kind": "loss.gan_kind"}
+_MODEL = {"resolution": "model.resolution", "dec_blocks": "model.generator.dec_blocks", "kind": "loss.terms.gan.kind"}
 _SWAPPING = {"cert": "provenance.cert", "c2pa": "provenance.c2pa", **{p: f"postprocess.{p}" for p in _POSTPROCESS}}
 
 #: library argument -> config key, for every command
@@ -44,7 +44,8 @@ KEYS: dict[str, dict[str, str]] = {
         **_SWAPPING,
     },
     "generate": {
-        "mask": "generate.mask",
+        "mask": "manipulation.ae_swap.mask",
+        "identities": "data.pair",
         "batch_size": "generate.batch_size",
         "source_root": "generate.source_root",
         "targets": "generate.targets",

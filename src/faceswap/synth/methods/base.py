@@ -46,7 +46,7 @@ class Context:
         if identity not in self.identities:
             raise FaceswapError(f"identity '{identity}' is not being manipulated", "list it in the identities")
         if len(self.identities) < 2:
-            raise FaceswapError("a manipulation needs two identities", "give two identities (data.pair)")
+            raise FaceswapError("a manipulation needs two identities", "give two identities", param="identities")
         return self.identities[(self.identities.index(identity) + 1) % len(self.identities)]
 
     def pick(self, options: list[str], key: str) -> str:
