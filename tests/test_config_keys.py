@@ -139,9 +139,9 @@ SECTIONS = (
     "postprocess|provenance|detector|face_detector|landmarks|sort|collect|pipeline|debug|experiment|hydra|verify"
 )
 CONFIG_KEY = re.compile(rf"(?<![\w./-])(?:{SECTIONS})(?:\.[A-Za-z_]\w*)+|(?<![\w./-])(?:{SECTIONS}|seed)=")
-#: the training config layer (`training.build` and the holdout it records read the config by design, like
-#: lightning-hydra-template's train.py) and `training.adapt`, whose finetune messages are not yet translated
-PENDING = {"training/adapt.py", "training/build.py", "training/holdout.py"}
+#: the training config layer: `training.build` and the holdout it records read the config by design (like
+#: lightning-hydra-template's train.py, the one place that does), so their messages may name keys
+PENDING = {"training/build.py", "training/holdout.py"}
 
 
 def _library_files() -> list[Path]:

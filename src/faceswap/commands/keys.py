@@ -35,7 +35,7 @@ KEYS: dict[str, dict[str, str]] = {
     "preprocess": {"workers": "preprocess.workers", "by": "sort.by", "keep": "sort.keep"},
     "sort": {"by": "sort.by", "keep": "sort.keep"},
     "train": _MODEL,
-    "finetune": _MODEL,
+    "finetune": {**_MODEL, "source": "finetune.from", "modules": "finetune.modules"},
     "swap": {
         "mask": "swap.mask",
         "batch_size": "swap.batch_size",

@@ -26,14 +26,16 @@ def read_source(path: str | Path) -> tuple[dict[str, dict[str, torch.Tensor]], d
     except Exception as exc:
         raise FaceswapError(
             f"cannot read {path}: {exc.__class__.__name__}",
-            "point finetune.from at a .ckpt or generator.pt written by faceswap train",
+            "give a .ckpt or generator.pt written by faceswap train",
+            param="source",
         ) from exc
     if payload.get("format") == EXPORT_FORMAT:  # EMA weights only: they seed both G and its EMA
         return {"generator": payload["state_dict"], "ema": payload["state_dict"], "discriminator": {}}, payload["meta"]
     if META_KEY not in payload:
         raise FaceswapError(
             f"{path} is not a faceswap training checkpoint",
-            "point finetune.from at runs/<name>/train/checkpoints/last.ckpt",
+            "give runs/<name>/train/checkpoints/last.ckpt",
+            param="source",
         )
     parts: dict[str, dict[str, torch.Tensor]] = {"generator": {}, "ema": {}, "discriminator": {}}
     for key, value in payload["state_dict"].items():
@@ -50,11 +52,11 @@ def module_policies(groups: Mapping[str, nn.Module], requested: Mapping[str, str
     unknown = set(requested) - set(groups)
     if unknown:
         raise ConfigError(
-            f"finetune.modules names unknown modules {sorted(unknown)}", f"this architecture has {sorted(groups)}"
+            f"unknown modules {sorted(unknown)}", f"this architecture has {sorted(groups)}", param="modules"
         )
     bad = {k: v for k, v in requested.items() if v not in POLICIES}
     if bad:
-        raise ConfigError(f"finetune.modules has unknown policies {bad}", f"use one of {', '.join(POLICIES)}")
+        raise ConfigError(f"unknown policies {bad}", f"use one of {', '.join(POLICIES)}", param="modules")
     return {name: str(requested.get(name, "keep")) for name in groups}
 
 
