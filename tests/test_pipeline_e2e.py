@@ -109,9 +109,11 @@ def test_benchmark_catches_the_pipelines_own_swaps(pipeline_run: tuple[Path, dic
     # Frame AUC on that method's test split (debug=fast: 12 real + 12 fake crops of one clip). Measured:
     # spectrum 1.0, sbi 0.98, provenance 1.0, headpose 1.0; meso4 0.15 after its 2 debug epochs, too few to
     # learn (its learning floor is asserted on toy data in test_detectors.py), so it has none here.
-    for detector in ("spectrum", "sbi", "provenance"):
+    # sbi measured 0.98 with two families in the dataset and 0.90 with the five default ones (its self-blends
+    # see the same reals; the split of the 24-frame clip into pseudo-videos moved): floor 0.85 for it.
+    for detector, floor in (("spectrum", 0.9), ("sbi", 0.85), ("provenance", 0.9)):
         assert main[detector][method]["n_fake"] >= 10 and main[detector][method]["n_real"] >= 10
-        assert main[detector][method]["auc"] >= 0.9, (detector, main[detector][method]["auc"])
+        assert main[detector][method]["auc"] >= floor, (detector, main[detector][method]["auc"])
 
 
 def test_eval_writes_metrics(pipeline_run: tuple[Path, dict[str, Any]]) -> None:
