@@ -15,9 +15,9 @@ from omegaconf import OmegaConf
 import faceswap
 from faceswap.commands import bench, sort
 from faceswap.commands import eval as eval_command
+from faceswap.commands import training_config as build
 from faceswap.commands.generate import target_frames
 from faceswap.commands.keys import KEYS, config_key, translate_errors
-from faceswap.training import build
 from faceswap.utils.errors import FaceswapError
 
 COMMANDS = ["collect", "preprocess", "sort", "train", "finetune", "swap", "generate", "bench", "eval", "pipeline"]
@@ -139,9 +139,7 @@ SECTIONS = (
     "postprocess|provenance|detector|face_detector|landmarks|sort|collect|pipeline|debug|experiment|hydra|verify"
 )
 CONFIG_KEY = re.compile(rf"(?<![\w./-])(?:{SECTIONS})(?:\.[A-Za-z_]\w*)+|(?<![\w./-])(?:{SECTIONS}|seed)=")
-#: the training config layer: `training.build` and the holdout it records read the config by design (like
-#: lightning-hydra-template's train.py, the one place that does), so their messages may name keys
-PENDING = {"training/build.py", "training/holdout.py"}
+PENDING: set[str] = set()  #: library files allowed to name config keys (none)
 
 
 def _library_files() -> list[Path]:

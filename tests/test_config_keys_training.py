@@ -11,8 +11,8 @@ import torch
 from omegaconf import OmegaConf
 
 from faceswap.commands import finetune, train
+from faceswap.commands import training_config as build
 from faceswap.losses import GeneratorStep, LossTerm
-from faceswap.training import build
 from tests.conftest import compose_stage
 from tests.train_faces import sample_faces
 

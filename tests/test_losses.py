@@ -128,7 +128,7 @@ def test_cycle_loss_is_only_a_term_when_weighted() -> None:
 
 
 def test_cycle_keys_reach_the_module_from_the_config(tmp_path: Path) -> None:
-    from faceswap.training.build import build_module
+    from faceswap.commands.training_config import build_module
 
     cfg = compose_stage("train", tmp_path, ["loss.terms.cycle.weight=0.5", "loss.terms.cycle.samples=3"])
     cycle = build_module(cfg, [], ["a", "b"]).losses["cycle"]

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from faceswap.cli import config_dir
-from faceswap.training.build import phase_plan
+from faceswap.commands.training_config import phase_plan
 from faceswap.training.phases import describe_plan, lr_factor
 from tests.conftest import compose_stage
 from tests.train_faces import sample_faces

@@ -33,7 +33,7 @@ def compose_train(resolution: int, overrides: list[str]) -> Any:
 
 def make_batches(cfg: Any, count: int, batch_size: int) -> list[dict[str, dict[str, torch.Tensor]]]:
     """Real augmented batches from the sample faces, kept in memory so both loops see the same data."""
-    from faceswap.training import build
+    from faceswap.commands import training_config as build
 
     dm = build.build_datamodule(cfg, list(cfg.data.pair))
     dm.batch_size, dm.num_workers = batch_size, 0
@@ -42,7 +42,7 @@ def make_batches(cfg: Any, count: int, batch_size: int) -> list[dict[str, dict[s
 
 
 def build_module(cfg: Any, gan: bool) -> Any:
-    from faceswap.training import build
+    from faceswap.commands import training_config as build
     from faceswap.training.phases import PhaseSettings
 
     phase = PhaseSettings(
@@ -164,7 +164,7 @@ def time_lightning(module: Any, batches: list[Any], warmup: int) -> list[float]:
     """Per-step wall times of SwapModule under a Lightning Trainer on the same in-memory batches."""
     import pytorch_lightning as pl
 
-    from faceswap.training.build import quiet_lightning
+    from faceswap.commands.training_config import quiet_lightning
 
     quiet_lightning()
     times: list[float] = []
@@ -191,7 +191,7 @@ def median(values: list[float]) -> float:
 
 def data_rate(cfg: Any, batch_size: int, batches: int, workers: int) -> float:
     """Training images/s the DataLoader delivers with `workers` workers (loading + augmentation, both sides)."""
-    from faceswap.training import build
+    from faceswap.commands import training_config as build
 
     dm = build.build_datamodule(cfg, list(cfg.data.pair))
     dm.batch_size, dm.num_workers = batch_size, workers
@@ -299,7 +299,7 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     sys.path.insert(0, str(ROOT / "src"))
     from benchmarks.ceiling import matmul_gflops
-    from faceswap.training.build import training_threads
+    from faceswap.commands.training_config import training_threads
 
     threads = training_threads(0, "cpu", 1)  # as trainer=cpu with threads=0: every core
     torch.set_num_threads(threads)

@@ -63,7 +63,7 @@ def time_variant(resolution: int, overrides: list[str], compiled: bool, steps: i
 
 
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
-    from faceswap.training.build import training_threads
+    from faceswap.commands.training_config import training_threads
 
     threads = training_threads(0, "cpu", 1)  # as trainer=cpu with threads=0: every core
     torch.set_num_threads(threads)

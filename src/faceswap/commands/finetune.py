@@ -7,9 +7,10 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from faceswap.commands import training_config as build
 from faceswap.commands.keys import translated
 from faceswap.commands.train import config_errors
-from faceswap.training import build, loop
+from faceswap.training import loop
 
 
 @translated("finetune")

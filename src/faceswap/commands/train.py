@@ -9,8 +9,9 @@ from typing import Any
 import pytorch_lightning as pl
 from omegaconf import DictConfig
 
+from faceswap.commands import training_config as build
 from faceswap.commands.keys import translated
-from faceswap.training import build, loop
+from faceswap.training import loop
 from faceswap.training.module import TrainingDiverged
 from faceswap.training.phases import PhaseError
 from faceswap.utils.errors import ConfigError

@@ -41,7 +41,7 @@ class LoopOptions:
 
 @dataclass
 class TrainingRun:
-    """Everything one train/finetune run fits (built by `training.build`)."""
+    """Everything one train/finetune run fits (built by `commands.training_config`)."""
 
     module: SwapModule
     datamodule: SwapDataModule

@@ -21,6 +21,7 @@ from hydra.utils import instantiate as hydra_instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import Logger
 
+from faceswap.commands.training_holdout import finetune_holdout, train_holdout
 from faceswap.data.augment import AugmentConfig
 from faceswap.data.datamodule import SwapDataModule
 from faceswap.data.faceset import read_faceset
@@ -29,7 +30,6 @@ from faceswap.models.generator import SwapGenerator, build_generator
 from faceswap.training.adapt import apply_source, module_policies, read_source
 from faceswap.training.ema import ema_halflife_note
 from faceswap.training.export import generator_meta
-from faceswap.training.holdout import finetune_holdout, train_holdout
 from faceswap.training.loop import LoopOptions, TrainingRun
 from faceswap.training.module import SwapModule
 from faceswap.training.phases import PhaseSettings, build_plan
