@@ -10,7 +10,8 @@ The stateful renderer (temporal smoothing) is reset at every new target video.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import asdict, replace
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -27,24 +28,42 @@ class Renderer(Protocol):
     def __call__(self, t_img: np.ndarray, t_lm: np.ndarray, d_img: np.ndarray, d_lm: np.ndarray) -> FakeFrame: ...
 
 
-RendererFactory = Callable[[float], Renderer]  # fps of the target video -> a fresh renderer
-
-
 class DrivenMethod(Manipulation):
+    """A driven family is this class plus three attributes: `options_type` (the renderer's options dataclass),
+    `renderer_type` (built as `renderer_type(options)` once per target video) and `kind` (recorded)."""
+
     space = "frame"
+    options_type: ClassVar[type]
+    renderer_type: ClassVar[Callable[[Any], Renderer]]
+    kind: ClassVar[str]
 
     def __init__(
-        self, context: Context, method: str | None, sequence_frames: int, driver_videos: int, factory: RendererFactory
+        self,
+        context: Context,
+        method: str | None = None,
+        sequence_frames: int = 250,  # consecutive driver frames kept per driver video (played back and forth)
+        driver_videos: int = 4,  # driver videos of the partner identity to choose from (seeded per target video)
+        options: dict[str, Any] | None = None,  # fields of `options_type`
     ) -> None:
         super().__init__(context, method)
+        self.opts = self.options_type(**(options or {}))  # bad names/values fail here, before any frame
         self.sequence_frames, self.driver_videos = int(sequence_frames), int(driver_videos)
-        self.factory = factory
         self.renderer: Renderer | None = None
         self._fps: dict[str, float] = {}
         self._sequences: dict[str, dict[str, list[DriverFrame]]] = {}  # partner -> video -> frames
         self._video: str | None = None
         self._driver: list[DriverFrame] = []
         self._start = 0
+        self.record = {
+            "kind": self.kind,
+            "options": {**asdict(self.opts), "fps": "each target video's"},
+            "sequence_frames": self.sequence_frames,
+            "driver_videos": self.driver_videos,
+        }
+
+    def factory(self, fps: float) -> Renderer:
+        """One renderer per target video, its One-Euro filter at that video's frame rate."""
+        return self.renderer_type(replace(self.opts, fps=fps))
 
     def _begin(self, tf: TargetFrame) -> None:
         """A new target video: a fresh renderer (temporal state, at the video's frame rate), a driving sequence."""
