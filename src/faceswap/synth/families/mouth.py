@@ -25,17 +25,17 @@ from faceswap.utils.errors import ConfigError, FaceswapError
 
 #: points that move with the skull, not the mouth: upper jaw and nose
 ANCHORS = (1, 2, 3, 13, 14, 15, 27, 28, 29, 30, 31, 32, 33, 34, 35)
-_LOWER_FACE = (*range(2, 15), 35, 34, 33, 32, 31)  # jaw then nose base: the region a mouth may take
+_LOWER_FACE = (*range(3, 14), 35, 34, 33, 32, 31)  # lower jaw closed by the nose base: where a mouth may go
 
 
 @dataclass(frozen=True)
 class MouthOptions:
     margin: float = 0.3  # the region is the lips' hull grown by this x mouth width (chin and cheeks)
-    feather: float = 0.5  # soft edge, as a fraction of the margin
+    feather: float = 0.25  # soft edge, as a fraction of the margin
     blend: str = "alpha"  # blender (faceswap.postprocess.blend)
     smoothing: bool = True  # One-Euro filter on the driver's placement
     min_cutoff: float = 1.0  # One-Euro: lower = smoother at rest (Hz)
-    beta: float = 2.0  # One-Euro: higher = less lag on fast motion
+    beta: float = 1.0  # One-Euro: higher = less lag on fast motion
     fps: float = 25.0  # frame rate the filter assumes
     color_momentum: float = 0.8  # EMA weight of past frames' colour statistics
 
@@ -51,37 +51,46 @@ class MouthReplacer:
     def __init__(self, opts: MouthOptions | None = None) -> None:
         self.opts = opts or MouthOptions()
         self._filter = OneEuroFilter(self.opts.min_cutoff, self.opts.beta)
+        self._lips = OneEuroFilter(self.opts.min_cutoff, self.opts.beta)
         self._colour = SmoothedColour(self.opts.color_momentum, "gain")
         self._frame = 0
 
     def reset(self) -> None:
         self._filter.reset()
+        self._lips.reset()
         self._colour.reset()
         self._frame = 0
 
-    def placement(self, target_lm: np.ndarray, driving_lm: np.ndarray) -> np.ndarray:
-        """[2,3] similarity driving frame -> target frame, fitted on the anchors (advances the temporal state)."""
+    def placement(self, target_lm: np.ndarray, driving_lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """([2,3] similarity driving frame -> target frame fitted on the anchors, the driver's lips [20,2] in the
+        target frame); both One-Euro filtered over the video (advances the temporal state)."""
         idx = list(ANCHORS)
-        driver = np.asarray(driving_lm, np.float64)[idx]
-        anchors = transform_points(driver, umeyama(driver, np.asarray(target_lm, np.float64)[idx]))  # [A,2]
+        matrix = umeyama(np.asarray(driving_lm, np.float64)[idx], np.asarray(target_lm, np.float64)[idx])
+        lips = transform_points(np.asarray(driving_lm, np.float64)[48:68], matrix)  # [20,2]
         if self.opts.smoothing:
             scale = max(interocular(target_lm), 1.0)
-            anchors = self._filter(anchors, self._frame / self.opts.fps, scale)
+            t = self._frame / self.opts.fps
+            params = np.concatenate([matrix[:, :2].ravel() * scale, matrix[:, 2]])  # [6] all in px
+            params = self._filter(params, t, scale)
+            matrix = np.concatenate([params[:4].reshape(2, 2) / scale, params[4:, None]], axis=1)
+            lips = self._lips(lips, t, scale)
         self._frame += 1
-        return umeyama(driver, anchors)
+        return matrix, lips
 
     def __call__(
         self, target_image: np.ndarray, target_lm: np.ndarray, driving_image: np.ndarray, driving_lm: np.ndarray
     ) -> FakeFrame:
         """target frame [H,W,3] uint8 + landmarks [68,2], driving frame + landmarks -> the frame with a new mouth."""
         target_lm = np.asarray(target_lm, np.float64)
-        matrix = self.placement(target_lm, driving_lm)
-        lips = np.concatenate([target_lm[48:60], transform_points(np.asarray(driving_lm)[48:60], matrix)])  # [24,2]
+        matrix, driver_lips = self.placement(target_lm, driving_lm)
+        lips = np.concatenate([target_lm[48:60], driver_lips[:12]])  # [24,2] both outer lip contours
         width = float(np.linalg.norm(target_lm[54] - target_lm[48]))
         grow = max(1, round(self.opts.margin * width))
         box = bounding_box(lips, target_image.shape, pad=grow + 2)
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
-        region = cv2.dilate(fill_polygon(lips, box), kernel) * fill_polygon(_lower_face(target_lm), box, convex=False)
+        region = cv2.dilate(fill_polygon(lips, box), kernel) * fill_polygon(
+            target_lm[list(_LOWER_FACE)], box, convex=False
+        )
         shift = np.array([[1.0, 0.0, -box.x0], [0.0, 1.0, -box.y0]])
         to_box = np.vstack([shift, [0, 0, 1]]) @ np.vstack([matrix, [0, 0, 1]])
         width_px, height_px = box.shape[1], box.shape[0]
@@ -91,13 +100,6 @@ class MouthReplacer:
         mask = feather(region, round(self.opts.feather * grow))
         image, full = composite(target_image, self._colour.apply(warped), mask, box, self.opts.blend)
         return FakeFrame(image, full)
-
-
-def _lower_face(landmarks: np.ndarray) -> np.ndarray:
-    """The jaw line closed by the nose base lowered a quarter of the way to the upper lip [18,2]."""
-    poly = landmarks[list(_LOWER_FACE)].copy()
-    poly[-5:] += 0.25 * (landmarks[51] - landmarks[33])
-    return poly
 
 
 def pick_driver(target_lm: np.ndarray, driver_lms: np.ndarray) -> int:

@@ -53,8 +53,8 @@ class ReenactOptions:
     regions: tuple[str, ...] = ("mouth", "jaw", "eyes", "brows")  # which parts of the expression move
     neutral_prior: float = 25.0  # weight (in frames) of the mean face in each person's running neutral shape
     smoothing: bool = True  # One-Euro filter on the transferred expression
-    min_cutoff: float = 1.5  # One-Euro: lower = smoother at rest (Hz)
-    beta: float = 2.0  # One-Euro: higher = less lag on fast motion
+    min_cutoff: float = 1.0  # One-Euro: lower = smoother at rest (Hz)
+    beta: float = 1.0  # One-Euro: higher = less lag on fast motion
     fps: float = 25.0  # frame rate the filter assumes
     mouth_interior: bool = True  # paste the driver's mouth interior between the moved lips
     margin: float = 0.3  # the warp's fixed ring lies this fraction of the face radius outside the outline
