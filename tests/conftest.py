@@ -19,18 +19,20 @@ os.environ.setdefault("WANDB_SILENT", "true")
 # C2PA signing keys that tests make go to a throwaway folder, never the user's ~/.config/faceswap
 os.environ.setdefault("FACESWAP_CONFIG_HOME", tempfile.mkdtemp(prefix="faceswap-config-"))
 
-# Overrides that make every stage small enough for a 2-core CI machine.
+# Overrides that make every command small enough for a 2-core CI machine.
 TINY: list[str] = ["debug=fast"]
 
 ComposeFn = Callable[..., DictConfig]
 
 
-def compose_stage(stage: str, root: Path, overrides: list[str] | tuple[str, ...] = (), tiny: bool = True) -> DictConfig:
-    """Compose `configs/<stage>.yaml` exactly as `faceswap <stage>` would, with outputs under `root`."""
+def compose_command(
+    command: str, root: Path, overrides: list[str] | tuple[str, ...] = (), tiny: bool = True
+) -> DictConfig:
+    """Compose `configs/<command>.yaml` exactly as `faceswap <command>` would, with outputs under `root`."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose(
-            config_name=stage,
+            config_name=command,
             overrides=[*(TINY if tiny else []), f"paths.root_dir={root}", *overrides],
             return_hydra_config=False,
         )
@@ -44,8 +46,8 @@ def compose_stage(stage: str, root: Path, overrides: list[str] | tuple[str, ...]
 def compose_cfg(tmp_path: Path) -> Iterator[ComposeFn]:
     """Function-scoped: `compose_cfg("train", ["model=liae"])` -> DictConfig writing under tmp_path."""
 
-    def _compose(stage: str, overrides: list[str] | tuple[str, ...] = (), tiny: bool = True) -> DictConfig:
-        return compose_stage(stage, tmp_path, overrides, tiny)
+    def _compose(command: str, overrides: list[str] | tuple[str, ...] = (), tiny: bool = True) -> DictConfig:
+        return compose_command(command, tmp_path, overrides, tiny)
 
     yield _compose
     GlobalHydra.instance().clear()

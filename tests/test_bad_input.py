@@ -18,7 +18,7 @@ from hydra.utils import instantiate
 from faceswap.cli import run_command
 from faceswap.data.sample_clip import frame_photo, load_sample_photo
 from faceswap.training.export import generator_meta, save_generator
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 
 
 def _write_clip(path: Path, frames: int = 12, size: int = 64, audio_only: bool = False) -> Path:
@@ -65,7 +65,7 @@ MAKERS: dict[str, Callable[[Path], Path]] = {
 def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An untrained generator export: enough for swap to get past loading and meet its input."""
     root = tmp_path_factory.mktemp("ckpt")
-    cfg = compose_stage("swap", root)
+    cfg = compose_command("swap", root)
     generator = instantiate(cfg.model.generator, identities=list(cfg.data.pair))
     return save_generator(root / "generator.pt", generator, generator_meta(generator))
 
@@ -84,7 +84,7 @@ def _expect_one_line_error(stage: str, cfg, capsys: pytest.CaptureFixture[str], 
 @pytest.mark.parametrize("case", list(MAKERS))
 def test_swap_refuses_broken_video(case: str, tmp_path: Path, checkpoint: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     bad = MAKERS[case](tmp_path)
-    cfg = compose_stage("swap", tmp_path, [f"swap.input='{bad}'", f"swap.checkpoint='{checkpoint}'"])
+    cfg = compose_command("swap", tmp_path, [f"swap.input='{bad}'", f"swap.checkpoint='{checkpoint}'"])
     _expect_one_line_error("swap", cfg, capsys, bad.name)
     swap_dir = Path(cfg.paths.swap_dir)
     assert not swap_dir.exists() or not [p for p in swap_dir.rglob("*") if p.is_file()], "partial output left"
@@ -94,7 +94,7 @@ def test_swap_refuses_broken_video(case: str, tmp_path: Path, checkpoint: Path, 
 def test_collect_refuses_broken_video(case: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     bad = MAKERS[case](tmp_path)
     good = _write_clip(tmp_path / "good.mp4")
-    cfg = compose_stage(
+    cfg = compose_command(
         "collect", tmp_path, ["data=video", f"data.identities.a.path='{bad}'", f"data.identities.b.path='{good}'"]
     )
     _expect_one_line_error("collect", cfg, capsys, bad.name)
@@ -103,16 +103,16 @@ def test_collect_refuses_broken_video(case: str, tmp_path: Path, capsys) -> None
 @pytest.mark.parametrize("case", ["missing", "text_named_mp4"])
 def test_verify_and_eval_refuse_broken_files(case: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     bad = MAKERS[case](tmp_path)
-    cfg = compose_stage("verify", tmp_path, [f"file='{bad}'"])
+    cfg = compose_command("verify", tmp_path, [f"file='{bad}'"])
     if case == "missing":
         _expect_one_line_error("verify", cfg, capsys, bad.name)
-    cfg = compose_stage("eval", tmp_path, [f"eval.swapped='{bad}'"])
+    cfg = compose_command("eval", tmp_path, [f"eval.swapped='{bad}'"])
     _expect_one_line_error("eval", cfg, capsys)
 
 
 def test_video_without_any_face_is_one_line_error(tmp_path: Path, checkpoint: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     clip = _write_clip(tmp_path / "noise.mp4")
-    cfg = compose_stage("swap", tmp_path, [f"swap.input='{clip}'", f"swap.checkpoint='{checkpoint}'"])
+    cfg = compose_command("swap", tmp_path, [f"swap.input='{clip}'", f"swap.checkpoint='{checkpoint}'"])
     _expect_one_line_error("swap", cfg, capsys, "no face")
     assert not list(Path(cfg.paths.swap_dir).glob("*.mp4")), "an output was left for a failed swap"
 
@@ -136,7 +136,7 @@ def test_variable_frame_rate_and_unicode_path(tmp_path: Path, checkpoint: Path) 
                 box.mux(packet)
         for packet in stream.encode():
             box.mux(packet)
-    cfg = compose_stage("swap", tmp_path, [f"swap.input='{path}'", f"swap.checkpoint='{checkpoint}'"])
+    cfg = compose_command("swap", tmp_path, [f"swap.input='{path}'", f"swap.checkpoint='{checkpoint}'"])
     run_command("swap", cfg)
     from faceswap.media.video import probe
 

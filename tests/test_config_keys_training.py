@@ -13,7 +13,7 @@ from omegaconf import OmegaConf
 from faceswap.commands import finetune, train
 from faceswap.commands import training_config as build
 from faceswap.losses import GeneratorStep, LossTerm
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 from tests.train_faces import sample_faces
 
 LR_G, LR_D, BATCH, GAN, SEED = 1.5e-3, 3.5e-4, 3, 0.25, 11
@@ -42,7 +42,7 @@ class ConstantTerm(LossTerm):
 
 
 def compose(command: str, root: Path, *extra: str) -> Any:
-    return compose_stage(command, root, [f"paths.faces_dir={sample_faces()}", *OVERRIDES, *extra])
+    return compose_command(command, root, [f"paths.faces_dir={sample_faces()}", *OVERRIDES, *extra])
 
 
 def leaf_keys(cfg: Any) -> list[str]:

@@ -12,12 +12,12 @@ from faceswap.commands import finetune, train
 from faceswap.training.adapt import module_policies
 from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, FaceswapError
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 from tests.train_faces import sample_faces
 
 
 def compose(stage: str, root: Path, *overrides: str) -> Any:
-    return compose_stage(stage, root, [f"paths.faces_dir={sample_faces()}", *overrides])
+    return compose_command(stage, root, [f"paths.faces_dir={sample_faces()}", *overrides])
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from faceswap.cli import config_dir
 from faceswap.commands import train
 from faceswap.training.export import load_generator
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 from tests.train_faces import sample_faces
 
 RECIPES = {"gpu_128": 128, "gpu_256": 256}
@@ -57,28 +57,28 @@ def test_glob_finds_every_experiment_and_each_composes_for_the_pipeline(tmp_path
     assert {"gpu_128", "gpu_256", "cpu_hour", "cpu_quick"} <= set(names)
     assert len(names) == len(list((config_dir() / "experiment").glob("*.yaml")))
     for name in names:
-        cfg = compose_stage("pipeline", tmp_path, [f"experiment={name}", *VIDEOS], tiny=False)
+        cfg = compose_command("pipeline", tmp_path, [f"experiment={name}", *VIDEOS], tiny=False)
         for section in ("model", "trainer", "train", "finetune", "phases"):  # resolves: no dangling ${...}
             assert OmegaConf.to_container(cfg[section], resolve=True), (name, section)
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
 def test_recipe_loads_a_card(name: str, tmp_path: Path) -> None:
-    cfg = compose_stage("pipeline", tmp_path, [f"experiment={name}", *VIDEOS], tiny=False)
+    cfg = compose_command("pipeline", tmp_path, [f"experiment={name}", *VIDEOS], tiny=False)
     resolution = RECIPES[name]
     assert cfg.model.resolution == resolution and cfg.preprocess.size == resolution
     assert cfg.trainer.lightning.accelerator == "gpu" and cfg.trainer.lightning.precision == "bf16-mixed"
     assert cfg.trainer.channels_last and cfg.trainer.num_workers >= 8
     assert cfg.model.generator.dec_dims >= 64 and cfg.train.batch_size >= 16
     assert cfg.swap.device == "cuda" and cfg.generate.device == "cuda"
-    ddp = compose_stage("train", tmp_path, [f"experiment={name}", "trainer=ddp"], tiny=False)
+    ddp = compose_command("train", tmp_path, [f"experiment={name}", "trainer=ddp"], tiny=False)
     assert ddp.trainer.name == "ddp" and ddp.trainer.lightning.devices == -1 and ddp.model.resolution == resolution
 
 
 @pytest.mark.parametrize("name,arch", [("gpu_128", "df"), ("gpu_256", "liae")])
 def test_recipe_trains_on_cpu_at_tiny_widths(name: str, arch: str, tmp_path: Path) -> None:
     overrides = [f"experiment={name}", f"model={arch}", f"paths.faces_dir={sample_faces()}", *TINY_ON_CPU]
-    cfg = compose_stage("train", tmp_path, overrides, tiny=False)
+    cfg = compose_command("train", tmp_path, overrides, tiny=False)
     train.run(cfg)
     out = Path(cfg.paths.train_dir)
     assert torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)["global_step"] == 3

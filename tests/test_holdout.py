@@ -77,17 +77,17 @@ def test_training_sees_exactly_the_faces_the_holdout_leaves(tmp_path: Path) -> N
 def test_train_records_the_holdout_finetune_carries_it_and_eval_reads_it(tmp_path: Path) -> None:
     from faceswap.commands import eval as eval_stage
     from faceswap.commands import finetune, train
-    from tests.conftest import compose_stage
+    from tests.conftest import compose_command
     from tests.train_faces import sample_faces
 
     faces = sample_faces()
     over = [f"paths.faces_dir={faces}", "train.steps=2", "finetune.steps=1", "train.preview_every=0"]
-    train.run(compose_stage("train", tmp_path, over))
+    train.run(compose_command("train", tmp_path, over))
     run = tmp_path / "runs" / "sample"
     recorded = json.loads((run / "train" / "holdout.json").read_text())
     assert recorded["rule"] == "temporal_tail" and recorded["fraction"] == 0.15 and recorded["gap_s"] == 0.25
     assert [i for _, i in recorded["identities"]["a"]["held_out"]] == [10, 11]  # 12 faces at 25 fps
-    finetune.run(compose_stage("finetune", tmp_path, over))
+    finetune.run(compose_command("finetune", tmp_path, over))
     carried = read_holdout(run / "finetune" / "holdout.json")
     assert carried.origin == str(run / "train" / "holdout.json")
     assert carried.to_json()["identities"] == recorded["identities"]
@@ -97,4 +97,4 @@ def test_train_records_the_holdout_finetune_carries_it_and_eval_reads_it(tmp_pat
         eval_stage.run_holdout(run / "finetune" / "generator.pt")
     assert eval_stage.run_holdout(None) is None
     with pytest.raises(FaceswapError, match=r"data\.holdout"):  # a resumed run may not change its holdout
-        train.run(compose_stage("train", tmp_path, [*over, "train.steps=3", "data.holdout.fraction=0.3"]))
+        train.run(compose_command("train", tmp_path, [*over, "train.steps=3", "data.holdout.fraction=0.3"]))

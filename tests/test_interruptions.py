@@ -19,7 +19,7 @@ from hydra.utils import instantiate
 
 from faceswap.commands import collect, preprocess
 from faceswap.training.export import generator_meta, save_generator
-from tests.conftest import TINY, compose_stage
+from tests.conftest import TINY, compose_command
 
 
 def run_and_kill(stage: str, root: Path, overrides: list[str], started: Callable[[], bool], limit: float = 240) -> bool:
@@ -39,7 +39,7 @@ def run_and_kill(stage: str, root: Path, overrides: list[str], started: Callable
 
 
 def _collected(root: Path) -> None:
-    collect.run(compose_stage("collect", root))
+    collect.run(compose_command("collect", root))
 
 
 def test_preprocess_resumes_without_duplicates_or_gaps(tmp_path: Path) -> None:
@@ -47,12 +47,12 @@ def test_preprocess_resumes_without_duplicates_or_gaps(tmp_path: Path) -> None:
     faces = tmp_path / "runs" / "sample" / "faces" / "a"
     killed = run_and_kill("preprocess", tmp_path, [], lambda: len(list(faces.glob("*.png"))) >= 3)
     assert killed, "preprocess finished before it could be interrupted"
-    preprocess.run(compose_stage("preprocess", tmp_path))
+    preprocess.run(compose_command("preprocess", tmp_path))
     resumed = [json.loads(x) for x in (faces / "manifest.jsonl").read_text().splitlines()]
 
     fresh_root = tmp_path / "fresh"
     _collected(fresh_root)
-    preprocess.run(compose_stage("preprocess", fresh_root))
+    preprocess.run(compose_command("preprocess", fresh_root))
     fresh = [json.loads(x) for x in (fresh_root / "runs/sample/faces/a/manifest.jsonl").read_text().splitlines()]
     assert len({r["file"] for r in resumed}) == len(resumed), "duplicate faces after resume"
     assert sorted(r["frame_index"] for r in resumed) == sorted(r["frame_index"] for r in fresh)
@@ -60,7 +60,7 @@ def test_preprocess_resumes_without_duplicates_or_gaps(tmp_path: Path) -> None:
 
 
 def _checkpoint(root: Path) -> Path:
-    cfg = compose_stage("swap", root)
+    cfg = compose_command("swap", root)
     generator = instantiate(cfg.model.generator, identities=list(cfg.data.pair))
     return save_generator(root / "generator.pt", generator, generator_meta(generator))
 
@@ -83,7 +83,7 @@ def test_swap_never_leaves_a_truncated_video_under_its_final_name(tmp_path: Path
     source = probe(tmp_path / "runs" / "sample" / "collect" / "a" / "clip.mp4")
     from faceswap.cli import run_command
 
-    run_command("swap", compose_stage("swap", tmp_path, [f"swap.checkpoint={ckpt}"]))
+    run_command("swap", compose_command("swap", tmp_path, [f"swap.checkpoint={ckpt}"]))
     (out,) = [p for p in swap_dir.glob("*.mp4") if not p.name.startswith(".")]
     assert probe(out).frames == source.frames
 
@@ -95,7 +95,7 @@ def test_training_resumes_from_last_checkpoint_after_kill(tmp_path: Path) -> Non
     from tests.test_train import column, metrics
 
     _collected(tmp_path)
-    preprocess.run(compose_stage("preprocess", tmp_path))
+    preprocess.run(compose_command("preprocess", tmp_path))
     out = tmp_path / "runs" / "sample" / "train"
     ckpt = out / "checkpoints" / "last.ckpt"
     overrides = ["train.steps=30", "train.checkpoint_every=4"]
@@ -107,7 +107,7 @@ def test_training_resumes_from_last_checkpoint_after_kill(tmp_path: Path) -> Non
     logged_before = set(column(metrics(out), "train/loss_g"))
     from faceswap.commands import train
 
-    train.run(compose_stage("train", tmp_path, overrides))
+    train.run(compose_command("train", tmp_path, overrides))
     final = torch.load(ckpt, map_location="cpu", weights_only=True)
     assert final["global_step"] == 30  # the plan's total, not 30 more steps on top of a fresh start
     assert (out / "generator.pt").is_file()
@@ -121,7 +121,7 @@ def test_training_resumes_from_last_checkpoint_after_kill(tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_generate_never_leaves_a_half_written_index(tmp_path: Path) -> None:
     _collected(tmp_path)
-    preprocess.run(compose_stage("preprocess", tmp_path))
+    preprocess.run(compose_command("preprocess", tmp_path))
     ckpt = _checkpoint(tmp_path)
     synth = tmp_path / "runs" / "sample" / "synthetic"
     from faceswap.commands import generate
@@ -131,7 +131,7 @@ def test_generate_never_leaves_a_half_written_index(tmp_path: Path) -> None:
         "manipulation.ae_swap.method=first",
         "generate.methods=[ae_swap]",
     ]
-    generate.run(compose_stage("generate", tmp_path, first))
+    generate.run(compose_command("generate", tmp_path, first))
     index = synth / "index.json"
     before = index.read_bytes()
     overrides = [
@@ -144,7 +144,7 @@ def test_generate_never_leaves_a_half_written_index(tmp_path: Path) -> None:
     )
     assert killed, "generate finished before it could be interrupted"
     assert index.read_bytes() == before  # the earlier complete index, never a half-written one
-    generate.run(compose_stage("generate", tmp_path, overrides))
+    generate.run(compose_command("generate", tmp_path, overrides))
     samples = json.loads(index.read_text())["samples"]
     assert {r["method"] for r in samples} == {"real", "first", "second"}  # the earlier run's method is kept
     assert all((synth / r["file"]).is_file() for r in samples)

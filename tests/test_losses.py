@@ -10,7 +10,7 @@ import torch
 from faceswap.losses import GAN_KINDS, CycleLoss, GANLoss, ReconstructionLoss, dssim, r1_penalty
 from faceswap.training.module import SwapModule
 from faceswap.utils.errors import ConfigError
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 
 
 def _batch() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -130,8 +130,8 @@ def test_cycle_loss_is_only_a_term_when_weighted() -> None:
 def test_cycle_keys_reach_the_module_from_the_config(tmp_path: Path) -> None:
     from faceswap.commands.training_config import build_module
 
-    cfg = compose_stage("train", tmp_path, ["loss.terms.cycle.weight=0.5", "loss.terms.cycle.samples=3"])
+    cfg = compose_command("train", tmp_path, ["loss.terms.cycle.weight=0.5", "loss.terms.cycle.samples=3"])
     cycle = build_module(cfg, [], ["a", "b"]).losses["cycle"]
     assert (cycle.weight, cycle.samples) == (0.5, 3)
-    default = compose_stage("train", tmp_path)
+    default = compose_command("train", tmp_path)
     assert build_module(default, [], ["a", "b"]).losses["cycle"].weight == 0

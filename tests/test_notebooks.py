@@ -10,14 +10,14 @@ import pytest
 from nbclient import NotebookClient
 
 from faceswap.commands import pipeline
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 @pytest.mark.slow
 def test_quickstart_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = compose_stage("pipeline", tmp_path)
+    cfg = compose_command("pipeline", tmp_path)
     pipeline.run(cfg)
     monkeypatch.setenv("FACESWAP_RUN_DIR", str(cfg.paths.run_dir))
     nb = nbformat.read(NOTEBOOKS / "quickstart.ipynb", as_version=4)

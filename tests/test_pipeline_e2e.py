@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from faceswap.commands import pipeline
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 
 NETWORK_ATTEMPTS: list[str] = []
 
@@ -31,7 +31,7 @@ _REAL_CONNECT = socket.socket.connect
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """The default pipeline (shrunk by debug=fast) with every internet socket refused."""
     root = tmp_path_factory.mktemp("pipeline")
-    cfg = compose_stage("pipeline", root)
+    cfg = compose_command("pipeline", root)
     mp = pytest.MonkeyPatch()
     mp.setattr(socket.socket, "connect", _refuse_network)
     try:

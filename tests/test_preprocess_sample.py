@@ -14,14 +14,14 @@ from faceswap.data import preprocess_job
 from faceswap.data.faceset import JOURNAL, faceset_arrays, read_faceset
 from faceswap.face.align import invert_matrix, transform_points
 from faceswap.media.image import read_image, read_mask
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 
 
 @pytest.fixture(scope="module")
 def sample_collect(tmp_path_factory) -> Path:
     """Collect the sample once per module; each test gets its own copy."""
     root = tmp_path_factory.mktemp("collect")
-    cfg = compose_stage("collect", root)
+    cfg = compose_command("collect", root)
     collect.run(cfg)
     return Path(cfg.paths.collect_dir)
 
@@ -143,6 +143,6 @@ def test_video_damaged_after_collect_counts_unreadable_frames(collected) -> None
     assert summary["faces"] + summary["dropped_total"] == summary["frames"]
     assert summary["dropped"].get("unreadable", 0) >= 1
     clip.write_bytes(b"garbage, not a video")
-    preprocess.run(compose_stage("preprocess", Path(collected.paths.root_dir), ["preprocess.force=true"]))
+    preprocess.run(compose_command("preprocess", Path(collected.paths.root_dir), ["preprocess.force=true"]))
     summary = json.loads((Path(collected.paths.faces_dir) / "a" / "summary.json").read_text())
     assert summary["faces"] == 0 and summary["dropped"] == {"unreadable": summary["frames"]}

@@ -21,7 +21,7 @@ from faceswap.face.detect import create_face_detector
 from faceswap.face.extract import FaceExtractor
 from faceswap.face.landmarks import create_landmarker
 from faceswap.utils.errors import FaceswapError
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 
 ONLY_A = ["preprocess.identities=[a]"]
 
@@ -30,7 +30,7 @@ ONLY_A = ["preprocess.identities=[a]"]
 def sample_collect(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample's identity `a` (24 frames with debug=fast), collected once per module."""
     root = tmp_path_factory.mktemp("collect")
-    cfg = compose_stage("collect", root, ["collect.identities=[a]"])
+    cfg = compose_command("collect", root, ["collect.identities=[a]"])
     collect.run(cfg)
     return Path(cfg.paths.collect_dir)
 
@@ -70,7 +70,7 @@ def _cut_faststart(clip: Path, keep: float = 0.6) -> None:
 
 
 def _run(root: Path, workers: int, *extra: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    cfg = compose_stage("preprocess", root, [*ONLY_A, f"preprocess.workers={workers}", *extra])
+    cfg = compose_command("preprocess", root, [*ONLY_A, f"preprocess.workers={workers}", *extra])
     preprocess.run(cfg)
     folder = Path(cfg.paths.faces_dir) / "a"
     return read_faceset(folder), json.loads((folder / "summary.json").read_text())
@@ -129,7 +129,7 @@ def test_damaged_video_with_two_workers_is_a_counted_skip(
     assert two["dropped"] == one["dropped"] and two["faces"] == one["faces"] > 0 and one["dropped"]["unreadable"] >= 1
     assert [r["frame_index"] for r in two_rows] == [r["frame_index"] for r in one_rows]
     clip.write_bytes(b"garbage, not a video")
-    cfg = compose_stage("preprocess", collected, [*ONLY_A, "preprocess.workers=2", "preprocess.force=true"])
+    cfg = compose_command("preprocess", collected, [*ONLY_A, "preprocess.workers=2", "preprocess.force=true"])
     run_command("preprocess", cfg)
     summary = json.loads((Path(cfg.paths.faces_dir) / "a" / "summary.json").read_text())
     assert summary["faces"] == 0 and summary["dropped"] == {"unreadable": summary["frames"]}

@@ -12,12 +12,12 @@ import torch
 from faceswap.commands import train
 from faceswap.training.export import load_generator
 from faceswap.utils.errors import ConfigError, FaceswapError
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 from tests.train_faces import sample_faces
 
 
 def run_train(root: Path, *overrides: str) -> tuple[dict[str, Any], Path]:
-    cfg = compose_stage("train", root, [f"paths.faces_dir={sample_faces()}", *overrides])
+    cfg = compose_command("train", root, [f"paths.faces_dir={sample_faces()}", *overrides])
     return train.run(cfg), Path(cfg.paths.train_dir)
 
 

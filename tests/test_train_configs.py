@@ -13,7 +13,7 @@ import torch
 from faceswap.cli import config_dir
 from faceswap.commands.training_config import phase_plan
 from faceswap.training.phases import describe_plan, lr_factor
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 from tests.train_faces import sample_faces
 
 COMMAND_OF = {"adapt_pair": "finetune", "sample_quick": "pipeline", "cpu_quick": "pipeline", "cpu_hour": "pipeline"}
@@ -22,7 +22,7 @@ EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> None:
-    cfg = compose_stage(COMMAND_OF.get(name, "train"), tmp_path, [f"experiment={name}"], tiny=False)
+    cfg = compose_command(COMMAND_OF.get(name, "train"), tmp_path, [f"experiment={name}"], tiny=False)
     plan = phase_plan(cfg, cfg.phases, int(cfg.train.steps))
     assert sum(s.steps for s in plan) == cfg.train.steps
     if name == "cpu_hour":  # docs/experiments.md: the GAN from step 1,000 of 5,000
@@ -35,7 +35,7 @@ def test_experiment_composes_and_its_plan_builds(name: str, tmp_path: Path) -> N
 def test_phase_learning_rate_ramps_chain_into_one_schedule(tmp_path: Path) -> None:
     ramp = ["+phases.plan.warmup.lr_start_factor=0.1", "+phases.plan.main.lr_end_factor=0.5"]
     ramp += ["+phases.plan.refine.lr_start_factor=0.5", "phases.plan.refine.lr_end_factor=0.1"]
-    cfg = compose_stage("train", tmp_path, ["experiment=cpu_hour", *ramp], tiny=False)
+    cfg = compose_command("train", tmp_path, ["experiment=cpu_hour", *ramp], tiny=False)
     warmup, main, refine = phase_plan(cfg, cfg.phases, 5000)
     assert lr_factor(warmup, 0) == pytest.approx(0.1) and lr_factor(warmup, 500) == pytest.approx(0.55)
     assert lr_factor(warmup, warmup.steps) == lr_factor(main, 0) == 1.0  # warm-up ends where main starts
@@ -46,7 +46,7 @@ def test_phase_learning_rate_ramps_chain_into_one_schedule(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("preset,steps", [("fast", 6), ("fdr", 3), ("overfit", 300)])
 def test_debug_presets(preset: str, steps: int, tmp_path: Path) -> None:
-    cfg = compose_stage("train", tmp_path, [f"debug={preset}"], tiny=False)
+    cfg = compose_command("train", tmp_path, [f"debug={preset}"], tiny=False)
     plan = phase_plan(cfg, cfg.phases, int(cfg.train.steps))
     assert sum(s.steps for s in plan) == steps
     if preset == "overfit":
@@ -82,7 +82,7 @@ def test_cpu_experiments_swap_and_evaluate_both_directions(tmp_path: Path) -> No
     from faceswap.commands.pipeline import reverse_config
 
     overrides = ["experiment=cpu_quick", "data.identities.a.path=/v/p1.mp4", "data.identities.b.path=/v/p2.mp4"]
-    cfg = compose_stage("pipeline", tmp_path, overrides, tiny=False)
+    cfg = compose_command("pipeline", tmp_path, overrides, tiny=False)
     assert {"swap", "eval", "swap_b2a", "eval_b2a"} <= set(cfg.pipeline.steps)
     rev = reverse_config(cfg)
     assert (rev.swap.direction, rev.swap.input, rev.eval.source) == ("b2a", "/v/p2.mp4", "/v/p2.mp4")

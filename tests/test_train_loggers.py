@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from faceswap.commands import train
-from tests.conftest import compose_stage
+from tests.conftest import compose_command
 from tests.train_faces import sample_faces
 
 
 def _train(root: Path, logger: str) -> Path:
-    cfg = compose_stage("train", root, [f"paths.faces_dir={sample_faces()}", f"logger={logger}", "train.steps=4"])
+    cfg = compose_command("train", root, [f"paths.faces_dir={sample_faces()}", f"logger={logger}", "train.steps=4"])
     train.run(cfg)
     return Path(cfg.paths.train_dir) / "logs"
 

@@ -106,7 +106,7 @@ def redraws(data: Dataset, seed: int, repeats: int) -> tuple[list[Splits], list[
 
 
 def protocol_record(dataset: str, splits: Splits, protocol: Protocol, seeds: list[int]) -> dict[str, Any]:
-    """The stage-side part of results.json's protocol section (the runner adds the statistics)."""
+    """The command-side part of results.json's protocol section (the runner adds the statistics)."""
     return {
         "dataset": str(index_path(dataset)),
         "crop_size": splits.test.size,

@@ -31,11 +31,11 @@ ARTIFACTS: dict[str, list[str]] = {
     "swap_b2a": ["swap"],
     "eval_b2a": ["eval_b2a/eval.json", "eval_b2a/eval.md"],
 }
-#: steps that run a stage module in the other direction (B's faces become A), from `pipeline.b2a_input`
+#: steps that run a command module in the other direction (B's faces become A), from `pipeline.b2a_input`
 REVERSE_STEPS = {"swap_b2a": "swap", "eval_b2a": "eval"}
 
 
-# Per-term losses and learning rates stay in the stage's own log; the summary keeps the headline numbers.
+# Per-term losses and learning rates stay in the command's own log; the summary keeps the headline numbers.
 _DETAIL = ("loss_", "d_", "g_", "lr_")
 
 
@@ -83,7 +83,7 @@ def timed(fn: Any, *args: Any) -> tuple[Any, StepTime]:
 
 
 def run_step(name: str, cfg: DictConfig) -> tuple[Any, StepTime]:
-    """Run one stage module exactly as `faceswap <name>` would, returning its result and its wall/CPU time."""
+    """Run one command module exactly as `faceswap <name>` would, returning its result and its wall/CPU time."""
     command = REVERSE_STEPS.get(name, name)
     module = importlib.import_module(f"faceswap.commands.{command}")
     console.rule(f"[bold]{name}")

@@ -81,7 +81,7 @@ def reference_descriptors(photos: list[str], detector: FaceDetector, landmarker:
     return out
 
 
-def stage_hash(cfg: DictConfig) -> str:
+def command_hash(cfg: DictConfig) -> str:
     """Hash of everything that changes the faces written (not paths, sharding or force)."""
     opts = OmegaConf.to_container(cfg.preprocess, resolve=True)
     assert isinstance(opts, dict)
@@ -135,7 +135,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     landmarker = build_backend(cfg.landmarks, create_landmarker)
     if cfg.preprocess.refine:
         landmarker = RefinedLandmarker(landmarker, int(cfg.preprocess.get("refine_size", 256)))
-    chash = stage_hash(cfg)
+    chash = command_hash(cfg)
     results: dict[str, dict[str, Any]] = {}
     for identity in identities:
         results[identity] = _one(cfg, identity, collect_dir / identity, faces_dir, shard, chash, detector, landmarker)

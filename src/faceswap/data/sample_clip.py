@@ -1,6 +1,6 @@
 """The embedded sample: public-domain photos shipped by installed packages, turned into short clips with
 smooth synthetic head motion (yaw/pitch/roll, scale, translation), moving light and colour drift, so every
-later stage runs on video exactly as it would on a user's footage."""
+later command runs on video exactly as it would on a user's footage."""
 
 from __future__ import annotations
 

@@ -123,7 +123,7 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     result["temporal"] = {"swapped": stab_out, "source": stab_src, "ratio": _ratio(stab_out, stab_src)}
     result["held_out"] = _swap_scores([f for f in per_frame if f.held_out], gallery, inputs)
     result["held_out"]["source_frames"] = len(held)  # held-out frames of the clip, measured or not
-    result["per_frame"] = per_frame  # the stage writes it as frames.csv, not into eval.json
+    result["per_frame"] = per_frame  # the command writes it as frames.csv, not into eval.json
     return result
 
 

@@ -1,7 +1,7 @@
 """Similarity alignment of a face to the mean 68-point face (Umeyama 1991) and exact paste-back.
 
 The 2x3 `matrix` maps frame pixels to crop pixels (`cv2.warpAffine` convention); it is stored in the
-face-set manifest so every later stage can re-project points or paste a generated face back exactly.
+face-set manifest so every later command can re-project points or paste a generated face back exactly.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise FaceswapError(
-                    f"{path}:{line_no} is not valid JSON", "delete the file and rerun the stage"
+                    f"{path}:{line_no} is not valid JSON", "delete the file and rerun the command"
                 ) from exc
     return rows
 
