@@ -78,9 +78,10 @@ def run_benchmark(
     fitted: dict[str, Detector] = {}
     rng = np.random.default_rng(protocol.seed)  # opaque video keys and media tokens, drawn once per run
     inputs = Inputs(*(detector_input(s, rng) for s in (splits.train, splits.val, splits.test)))
+    others = {name: (s, detector_input(s, rng)) for name, s in (test_sets or {}).items()}
     for name, factory in factories.items():
         step(f"{name}: fit + score")
-        entry, detector = _evaluate(name, factory, splits, inputs, protocol, results, test_sets or {})
+        entry, detector = _evaluate(name, factory, splits, inputs, protocol, results, others)
         results["detectors"][name] = entry
         if detector is not None:
             fitted[name] = detector
@@ -134,7 +135,7 @@ def _evaluate(
     inputs: Inputs,
     protocol: Protocol,
     results: dict[str, Any],
-    test_sets: Mapping[str, Samples],
+    test_sets: Mapping[str, tuple[Samples, DetectorInput]],
 ) -> tuple[dict[str, Any], Detector | None]:
     detector = factory()
     entry: dict[str, Any] = {
@@ -167,9 +168,7 @@ def _evaluate(
     if protocol.cross_method and len(methods) > 1:
         results["cross_method"][name] = _cross_method(factory, detector, scores, splits, inputs, methods)
     if test_sets:
-        results["cross_dataset"][name] = cross_dataset(
-            detector, results["main"][name]["all"], test_sets, protocol, np.random.default_rng(protocol.seed + 1)
-        )
+        results["cross_dataset"][name] = cross_dataset(detector, results["main"][name]["all"], test_sets, protocol)
     if protocol.leave_one_family_out and len(splits.family_names) > 1:
         results["leave_one_family_out"][name] = leave_one_family_out(
             factory, detector, scores, splits, inputs, protocol
@@ -285,11 +284,11 @@ def run_repeats(
     step = on_step or (lambda msg: log.info(msg))
     runs: dict[str, list[dict[str, Any]]] = {n: [m] for n, m in first["main"].items()}
     for r, splits in enumerate(draws, start=1):
+        rng = np.random.default_rng(protocol.seed + r)
+        train, val, test = (detector_input(s, rng) for s in (splits.train, splits.val, splits.test))
         for name in runs:
             step(f"repeat {r + 1}/{len(draws) + 1}: {name}")
             det = factories[name]()
-            rng = np.random.default_rng(protocol.seed + r)
-            train, val, test = (detector_input(s, rng) for s in (splits.train, splits.val, splits.test))
             if det.skip_reason(train) or det.skip_reason(test):
                 continue
             try:

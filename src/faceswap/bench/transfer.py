@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from faceswap.bench.detectors.base import Detector
-from faceswap.bench.inputs import detector_input
+from faceswap.bench.inputs import DetectorInput
 from faceswap.bench.protocol import Protocol, Splits, summarize_scores
 from faceswap.bench.samples import Samples
 from faceswap.utils.errors import FaceswapError
@@ -30,14 +30,13 @@ def brief(summary: Mapping[str, Any]) -> dict[str, Any]:
 def cross_dataset(
     detector: Detector,
     in_domain: Mapping[str, Any],
-    test_sets: Mapping[str, Samples],
+    test_sets: Mapping[str, tuple[Samples, DetectorInput]],
     protocol: Protocol,
-    rng: np.random.Generator,
 ) -> dict[str, dict[str, Any]]:
-    """{"in_domain": ..., <dataset>: ...} for one fitted detector; a set it cannot read gets `reason`."""
+    """{"in_domain": ..., <dataset>: ...} for one fitted detector; a set it cannot read gets `reason`.
+    Each test set comes with what detectors see of it (`detector_input`, built once per run)."""
     out: dict[str, dict[str, Any]] = {"in_domain": brief(in_domain)}
-    for name, samples in test_sets.items():
-        seen = detector_input(samples, rng)  # what the detector sees: no labels, names or paths
+    for name, (samples, seen) in test_sets.items():
         reason = detector.skip_reason(seen)
         if reason:
             out[name] = {"reason": reason}

@@ -65,11 +65,6 @@ def selected_perturbations(bc: DictConfig) -> dict[str, list[float]]:
     return {p: levels[p] for p in wanted}
 
 
-def load_splits(dataset: str, crop_size: int | None) -> tuple[dict[str, Any], Splits]:
-    data = read_dataset(dataset, crop_size)
-    return data.doc, splits_of(data, [r["split"] for r in data.records])
-
-
 def splits_of(data: Dataset, split_of: list[str]) -> Splits:
     """Train/val/test of `data` under one split assignment; each of train and test must hold both classes."""
     parts = {s: data.subset(split_of, (s,)) for s in ("train", "val", "test")}
