@@ -2,7 +2,7 @@
 
     python scripts/benchmark.py                 # full CPU run, writes benchmark.json
     python scripts/benchmark.py --quick         # smoke run (used by a slow test)
-    python scripts/benchmark.py --device cuda --only ceiling,train
+    python scripts/benchmark.py --device cuda --only ceiling,gpu_recipes
     python scripts/benchmark.py --markdown docs/benchmarks.md
 
 Each area lives in scripts/benchmarks/<area>.py and exposes `run(quick, device) -> dict`.
@@ -12,8 +12,8 @@ Targets (issue #21), on any 2-core CPU of the development machine's size (result
   Lightning                <= 5 % slower than the bare PyTorch loop over the same step
   swap, 64 px model        >= 25 fps end to end on 512x512 video with audio
   preprocess               >= 60 fps end to end on 512x512 video
-With CUDA, train.cuda reports experiment=gpu_128's images/s and its FLOP rate as a fraction of the card's bf16
-matmul rate; without, "no CUDA device".
+With CUDA, gpu_recipes reports experiment=gpu_128 / gpu_256 (df, liae and variants): images/s and FLOP rate as a
+fraction of the card's bf16 matmul rate measured in the same run; without, "no CUDA device".
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-AREAS = ["ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"]
+AREAS = ["ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families", "gpu_recipes"]
 # name -> (path into the results, ">=" or "<=", target)
 TARGETS: dict[str, tuple[str, str, float]] = {
     "train 64 px GAN, % of all-core matmul": ("train.64px.gan.mfu_vs_matmul_pct", ">=", 70.0),

@@ -1,6 +1,6 @@
 """Training speed: images/s, model FLOPs per step against the all-core fp32 matmul rate, Lightning vs a
 bare PyTorch loop over the same networks and batches, the data pipeline against what the step consumes, the
-step on 1 thread vs all cores, and (with CUDA) experiment=gpu_128 against the card's bf16 matmul rate.
+step on 1 thread vs all cores (the GPU recipes: gpu_recipes.py).
 
     python scripts/benchmark.py --only train            (or: python scripts/benchmarks/train.py)
 """
@@ -8,6 +8,7 @@ step on 1 thread vs all cores, and (with CUDA) experiment=gpu_128 against the ca
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,14 +20,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def compose_train(resolution: int, overrides: list[str]) -> Any:
+    """The train command's config on the sample faces (or $FACESWAP_BENCH_FACES, a faces dir built elsewhere:
+    a GPU machine without dlib)."""
     sys.path.insert(0, str(ROOT))
-    from tests.conftest import compose_stage
-    from tests.train_faces import sample_faces
+    from tests.conftest import compose_command
 
-    return compose_stage(
+    faces = os.environ.get("FACESWAP_BENCH_FACES")
+    if not faces:
+        from tests.train_faces import sample_faces
+
+        faces = str(sample_faces())
+    return compose_command(
         "train",
         Path("/tmp/faceswap-bench"),
-        [f"paths.faces_dir={sample_faces()}", f"model.resolution={resolution}", *overrides],
+        [f"paths.faces_dir={faces}", f"model.resolution={resolution}", *overrides],
         tiny=False,
     )
 
@@ -258,43 +265,6 @@ def thread_scaling(cfg: Any, cpus: int, steps: int) -> dict[str, Any]:
     return {"threads_1_s": round(one, 4), f"threads_{cpus}_s": round(every, 4), "speedup": round(one / every, 2)}
 
 
-def accelerated(device: str, overrides: list[str], steps: int, peak_tflops: float | None) -> dict[str, Any]:
-    """A recipe's bare bf16-autocast GAN step on `device`: images/s and model TFLOP/s against `peak_tflops`
-    (the card's bf16 matmul rate measured by ceiling.py)."""
-    cfg = compose_train(int(overrides_value(overrides, "model.resolution", 128)), overrides)
-    batch = int(cfg.train.batch_size)
-    batches = [
-        {k: {n: x.to(device) for n, x in side.items()} for k, side in b.items()}
-        for b in make_batches(cfg, steps + 2, batch)
-    ]
-    module = build_module(cfg, True).to(device)
-    flops = step_flops(module, batches[0])
-    with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
-        times = time_bare(module, batches, 2, None if device == "cpu" else torch.cuda.synchronize)
-    step = median(times)
-    out = {"batch_size": batch, "s_per_step": round(step, 4), "images_per_s": round(2 * batch / step, 1)}
-    out["model_tflops"] = round(flops / step / 1e12, 2)
-    if peak_tflops:
-        out["fraction_of_bf16_peak"] = round(flops / step / 1e12 / peak_tflops, 3)
-    return out
-
-
-def overrides_value(overrides: list[str], key: str, default: Any) -> Any:
-    found = [o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")]
-    return found[-1] if found else default
-
-
-def cuda_row(quick: bool) -> dict[str, Any]:
-    """experiment=gpu_128 (df, full widths) on the first CUDA card, or why not."""
-    if not torch.cuda.is_available():
-        return {"status": "no CUDA device"}
-    from benchmarks.ceiling import cuda_ceiling
-
-    peak = cuda_ceiling(1.0)["matmul_tflops_bf16"]
-    row = accelerated("cuda", ["experiment=gpu_128", "model.resolution=128"], 5 if quick else 20, peak)
-    return {"gpu": torch.cuda.get_device_name(0), "matmul_tflops_bf16": peak, "gpu_128_df": row}
-
-
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     sys.path.insert(0, str(ROOT / "src"))
@@ -322,7 +292,6 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     result["matmul_gflops_fp32_worst"] = round(min(rates), 1)  # how much the shared machine's load varied
     if threads > 1:
         result["thread_scaling_64px_gan"] = thread_scaling(compose_train(64, []), threads, 4 if quick else 10)
-    result["cuda"] = cuda_row(quick)
     return result
 
 
