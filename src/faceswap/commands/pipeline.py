@@ -13,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 from rich.table import Table
 
+from faceswap.commands.budget import BudgetDecision, size_to_budget
 from faceswap.commands.keys import translated
 from faceswap.utils.io import atomic_write_json, ensure_writable_dir
 from faceswap.utils.logging import console, print_summary
@@ -101,11 +102,18 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError(f"unknown pipeline step(s) {unknown}", f"pipeline.steps may hold: {', '.join(ARTIFACTS)}")
     timings: dict[str, StepTime] = {}
     results: dict[str, Any] = {}
+    budget: BudgetDecision | None = None
     wall, cpu = time.perf_counter(), cpu_seconds()
     for name in steps:
+        if name == "train" and cfg.pipeline.get("time_budget_min"):
+            console.rule("[bold]budget")
+            (cfg, budget), timings["budget"] = timed(size_to_budget, cfg, time.perf_counter() - wall, steps)
+            console.print(budget.describe())
         results[name], timings[name] = run_step(name, cfg)
     timings["total"] = StepTime(time.perf_counter() - wall, cpu_seconds() - cpu)
     summary = _summary(run_dir, steps, timings, results)
+    if budget is not None:
+        summary["budget"] = {"steps": budget.steps, "configured": budget.configured, "plan": budget.plan.describe()}
     atomic_write_json(run_dir / "pipeline.json", summary)
     _print(summary)
     return summary

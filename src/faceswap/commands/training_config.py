@@ -167,16 +167,17 @@ class Trainers:
         )
 
 
-def build_trainers(cfg: DictConfig, out_dir: Path) -> Trainers:
+def build_trainers(cfg: DictConfig, out_dir: Path, loggers: bool = True) -> Trainers:
+    """The phases' Trainer factory; `loggers=False` for steps that are not part of the run (budget timing)."""
     quiet_lightning()
     lightning = cfg.trainer.lightning
     threads = int(cfg.trainer.get("threads", 0) or 0)
     torch.set_num_threads(training_threads(threads, str(lightning.accelerator), lightning.get("devices", 1)))
-    specs: Mapping[str, Any] = plain(cfg.logger.get("loggers")) or {}
+    specs: Mapping[str, Any] = (plain(cfg.logger.get("loggers")) or {}) if loggers else {}
     if any(spec is not None for spec in specs.values()):
         (out_dir / "logs").mkdir(parents=True, exist_ok=True)
-    loggers = [instantiate(spec, save_dir=str(out_dir / "logs")) for _, spec in sorted(specs.items()) if spec]
-    return Trainers(lightning, loggers, out_dir)
+    made = [instantiate(spec, save_dir=str(out_dir / "logs")) for _, spec in sorted(specs.items()) if spec]
+    return Trainers(lightning, made, out_dir)
 
 
 def loop_options(cfg: DictConfig) -> LoopOptions:
