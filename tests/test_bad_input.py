@@ -173,3 +173,9 @@ def test_tiny_and_huge_images_are_a_counted_skip_or_a_face(tmp_path: Path, compo
     summary = json.loads((Path(cfg.paths.faces_dir) / "a" / "summary.json").read_text())
     assert summary["faces"] == 2, summary  # huge + normal
     assert sum(summary["dropped"].values()) == 1, summary  # tiny, counted with its reason
+
+
+def test_eval_of_a_video_that_is_not_the_sources_swap_is_one_line_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    source, other = _write_clip(tmp_path / "source.mp4", size=64), _write_clip(tmp_path / "other.mp4", size=96)
+    cfg = compose_command("eval", tmp_path, [f"eval.source='{source}'", f"eval.swapped='{other}'"])
+    _expect_one_line_error("eval", cfg, capsys, "eval.swapped", "96x96", "64x64")

@@ -44,3 +44,17 @@ def test_identity_distance_separates_people_not_augmentations(meter: FaceMeter, 
     same = euclidean_distance(a.descriptor, a2.descriptor)
     other = euclidean_distance(a.descriptor, g.descriptor)
     assert same < 0.4 < other, (same, other)
+
+
+def test_worker_processes_measure_exactly_what_the_process_itself_does(astronaut: np.ndarray) -> None:
+    """eval.workers > 1 spreads dlib over processes (it holds the GIL); the numbers must not change."""
+    images = [_rotate(astronaut, d) for d in (-10.0, -4.0, 0.0, 5.0, 11.0)]
+    alone = FaceMeter().measure_all(images)
+    with FaceMeter(workers=2) as pooled:
+        spread = pooled.measure_all(images)
+        faces = [(img, m.landmarks) for img, m in zip(images, spread, strict=True) if m is not None]
+        descriptors = pooled.describe_all(faces, "descriptors")
+    assert all(m is not None for m in alone) and len(spread) == len(alone)
+    for a, b, d in zip(alone, spread, descriptors, strict=True):
+        assert np.array_equal(a.landmarks, b.landmarks) and a.pose == b.pose
+        assert np.array_equal(a.descriptor, b.descriptor) and np.array_equal(a.descriptor, d)

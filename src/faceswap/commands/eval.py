@@ -13,7 +13,7 @@ from faceswap.eval.runner import EvalInputs, evaluate, frames_csv, to_markdown
 from faceswap.utils.errors import FaceswapError
 from faceswap.utils.io import atomic_write_json, atomic_write_text, require_file
 from faceswap.utils.logging import console
-from faceswap.utils.threads import use_threads
+from faceswap.utils.threads import MAX_AUTO_WORKERS, available_cpus, use_threads
 
 
 def newest_video(folder: Path, tag: str, direction: str = "") -> Path:
@@ -65,6 +65,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         max_faces=int(ecfg.max_faces),
         coverage_radius_deg=float(ecfg.coverage_radius_deg),
         coverage_mirror=bool(ecfg.coverage_mirror),
+        workers=int(ecfg.workers) if ecfg.get("workers") else min(MAX_AUTO_WORKERS, available_cpus()),
     )
     result = evaluate(inputs)
     out_dir = Path(cfg.paths.eval_dir)

@@ -52,7 +52,7 @@ KEYS: dict[str, dict[str, str]] = {
         **_SWAPPING,
     },
     "bench": {"crop_size": "bench.crop_size"},
-    "eval": {"mask": "swap.mask", **_SWAPPING},
+    "eval": {"mask": "swap.mask", "swapped": "eval.swapped", **_SWAPPING},
     "verify": {},
     "pipeline": {},
 }

@@ -1,10 +1,19 @@
-"""Face measurements that eval needs per frame: landmarks, pose, identity descriptor."""
+"""Face measurements that eval needs per frame: landmarks, pose, identity descriptor.
+
+dlib's descriptor network (~0.1 s a face on one core) holds the GIL, so threads cannot share the work: with
+`workers > 1` a `FaceMeter` used as a context manager measures in that many processes (issue #21: eval ran at
+1.0 CPU/wall on 2 cores).
+"""
 
 from __future__ import annotations
 
+import multiprocessing as mp
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
+import cv2
 import numpy as np
 
 from faceswap.data.faceset import read_faceset
@@ -24,11 +33,28 @@ class FaceMeasure:
 
 
 class FaceMeter:
-    """Detect the largest face and measure it; the offline dlib backends by default."""
+    """Detect the largest face and measure it; the offline dlib backends by default. `with FaceMeter(workers=2)`
+    spreads `measure_all` / `describe_all` over worker processes; alone (or workers=1) it measures in-process."""
 
-    def __init__(self, detector: str = "dlib_hog", landmarker: str = "dlib68") -> None:
+    def __init__(self, detector: str = "dlib_hog", landmarker: str = "dlib68", workers: int = 1) -> None:
+        self.names, self.workers = (detector, landmarker), max(1, int(workers))
         self.detect = create_face_detector(detector)
         self.landmarks = create_landmarker(landmarker)
+        self._pool: mp.pool.Pool | None = None
+
+    def __enter__(self) -> FaceMeter:
+        if self.workers > 1:
+            # spawn: never fork a process whose OpenCV/OpenMP pools run, and (unlike forkserver) the workers are
+            # this process's children, so the pipeline's CPU seconds count their work
+            ctx = mp.get_context("spawn")
+            self._pool = ctx.Pool(self.workers, initializer=_start_worker, initargs=self.names)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._pool is not None:
+            self._pool.terminate() if kind is not None else self._pool.close()
+            self._pool.join()
+            self._pool = None
 
     def measure(self, image: np.ndarray) -> FaceMeasure | None:
         boxes = self.detect(image)
@@ -39,17 +65,49 @@ class FaceMeter:
         pose = head_pose(points, image.shape[:2])
         return FaceMeasure(points, tuple(float(v) for v in pose), np.asarray(face_descriptor(image, points)))
 
+    def measure_all(self, images: Sequence[np.ndarray], label: str = "eval frames") -> list[FaceMeasure | None]:
+        """`measure` of each image, in order."""
+        return list(progress(self._map(_measure, images, self.measure), label, len(images)))
 
-def mean_descriptor(faces_dir: Path, limit: int = 64) -> np.ndarray:
+    def describe_all(self, faces: Sequence[tuple[np.ndarray, np.ndarray]], label: str) -> list[np.ndarray]:
+        """Descriptors of (image, 68 points) pairs, in order: [128] each."""
+        return list(progress(self._map(_describe, faces, _describe), label, len(faces)))
+
+    def _map(self, remote: object, items: Sequence[object], local: object) -> Iterator[object]:
+        if self._pool is None or len(items) < 2 * self.workers:
+            return map(local, items)  # type: ignore[call-overload]
+        return self._pool.imap(remote, items, chunksize=2)  # type: ignore[arg-type]
+
+
+_WORKER_METER: FaceMeter | None = None
+
+
+def _start_worker(detector: str, landmarker: str) -> None:
+    global _WORKER_METER
+    cv2.setNumThreads(1)
+    _WORKER_METER = FaceMeter(detector, landmarker)
+
+
+def _measure(image: np.ndarray) -> FaceMeasure | None:
+    assert _WORKER_METER is not None
+    return _WORKER_METER.measure(image)
+
+
+def _describe(face: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    return face_descriptor(face[0], face[1])
+
+
+def mean_descriptor(faces_dir: Path, meter: FaceMeter | None = None, limit: int = 64) -> np.ndarray:
     """Mean dlib descriptor of an identity, from its aligned face set (crop landmarks are stored)."""
     rows = read_faceset(faces_dir)
     step = max(1, len(rows) // limit)
-    descs = []
-    for row in progress(rows[::step][:limit], f"descriptors {Path(faces_dir).name}"):
-        crop = read_image(Path(faces_dir) / row["file"])
-        descs.append(face_descriptor(crop, np.asarray(row["landmarks_crop"], np.float32)))
-    if not descs:
+    faces = [
+        (read_image(Path(faces_dir) / row["file"]), np.asarray(row["landmarks_crop"], np.float32))
+        for row in rows[::step][:limit]
+    ]
+    if not faces:
         from faceswap.utils.errors import NoFaceError
 
         raise NoFaceError(f"face set {faces_dir} is empty", "run `faceswap preprocess` first")
+    descs = (meter or FaceMeter()).describe_all(faces, f"descriptors {Path(faces_dir).name}")
     return np.mean(np.stack(descs), axis=0)

@@ -16,6 +16,7 @@ from faceswap.eval import coverage, metrics
 from faceswap.eval.faces import FaceMeter, mean_descriptor
 from faceswap.media.image import read_image
 from faceswap.media.video import probe, read_video
+from faceswap.utils.errors import FaceswapError
 from faceswap.utils.logging import progress
 
 
@@ -33,6 +34,7 @@ class EvalInputs:
     max_faces: int = 64
     coverage_radius_deg: float = 4.0  # a source pose this close to a target training pose counts as covered
     coverage_mirror: bool = True  # training flips faces, so mirrored target poses count as seen
+    workers: int = 1  # processes that measure faces (dlib holds the GIL)
 
 
 @dataclass
@@ -100,12 +102,12 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     frames = probe(inputs.swapped).frames
     total = min(frames, max_frames) if frames and max_frames else (frames or max_frames)
     swapped = read_video(inputs.swapped, max_frames=max_frames)
-    pairs = progress(zip(src_video, swapped, strict=False), "eval frames", total)
+    pairs = list(progress(zip(src_video, swapped, strict=False), "reading frames", total))
+    measured = meter.measure_all([frame.image for pair in pairs for frame in pair])  # src, out, src, out, ...
     per_frame: list[FrameScore] = []
     src_frames, out_frames, masks = [], [], []
     missed = 0
-    for src, out in pairs:
-        m_src, m_out = meter.measure(src.image), meter.measure(out.image)
+    for (src, out), m_src, m_out in zip(pairs, measured[::2], measured[1::2], strict=True):
         if m_src is None or m_out is None:
             missed += 1
             continue
@@ -125,6 +127,18 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     result["held_out"]["source_frames"] = len(held)  # held-out frames of the clip, measured or not
     result["per_frame"] = per_frame  # the command writes it as frames.csv, not into eval.json
     return result
+
+
+def check_same_size(inputs: EvalInputs) -> None:
+    """A swap has its source's frame size; another size means the wrong pair of videos."""
+    src, out = probe(inputs.source), probe(inputs.swapped)
+    if (src.width, src.height) != (out.width, out.height):
+        raise FaceswapError(
+            f"{inputs.swapped.name} is {out.width}x{out.height} but its source {inputs.source.name} is "
+            f"{src.width}x{src.height}: not a swap of that source",
+            "evaluate the swap made from this source video",
+            param="swapped",
+        )
 
 
 def pose_coverage_of(per_frame: list[FrameScore], inputs: EvalInputs) -> dict[str, Any]:
@@ -201,11 +215,12 @@ def reconstruction_metrics(inputs: EvalInputs, identities: list[str]) -> dict[st
 
 
 def evaluate(inputs: EvalInputs) -> dict[str, Any]:
-    meter = FaceMeter()
+    check_same_size(inputs)
     identities = [inputs.source_identity, inputs.target_identity]
-    gallery = {name: mean_descriptor(inputs.faces_dir / name) for name in identities}
-    gallery |= {name: mean_descriptor(Path(path)) for name, path in inputs.gallery.items()}
-    result = frame_metrics(inputs, meter, gallery)
+    with FaceMeter(workers=inputs.workers) as meter:
+        gallery = {name: mean_descriptor(inputs.faces_dir / name, meter) for name in identities}
+        gallery |= {name: mean_descriptor(Path(path), meter) for name, path in inputs.gallery.items()}
+        result = frame_metrics(inputs, meter, gallery)
     result["reconstruction"] = reconstruction_metrics(inputs, identities)
     result["inputs"] = {k: str(v) for k, v in vars(inputs).items() if k not in ("gallery", "holdout")}
     result["holdout"] = inputs.holdout.summary() if inputs.holdout else {"faces": {}, "note": "no held-out list"}
