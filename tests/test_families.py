@@ -176,3 +176,44 @@ def test_bad_options_are_refused() -> None:
         ReenactOptions(regions=("mouth", "ears"))
     with pytest.raises(ConfigError):
         MouthOptions(margin=3.0)
+
+
+def test_mesh_swap_keeps_the_sources_hair_out_of_the_outer_band(faces) -> None:
+    """A dark fringe over the source's forehead is not face texture: the skin gate leaves the target's own
+    pixels there (gate off: the fringe is pasted, the dark streak seen on real footage)."""
+    source = faces["source"].copy()
+    lm = faces["source_lm"]
+    points = face_points(lm)
+    fringe = np.zeros(source.shape[:2], np.uint8)
+    cv2.fillConvexPoly(fringe, np.round(np.concatenate([points[68:], lm[17:27]])).astype(np.int32), 1)
+    fringe[int(lm[17:27, 1].min()) - 3 :] = 0  # the forehead above the brows only
+    source[fringe > 0] = (35, 28, 22)
+    dst = face_points(faces["target_lm"])
+    box = bounding_box(dst, faces["target"].shape)
+    warped, covered = warp_mesh(source, points, dst, face_simplices(), box)
+    dark = np.zeros(faces["target"].shape[:2], bool)
+    dark[box.slices] = covered & (warped.sum(axis=2) < 150)
+    dark = cv2.erode(dark.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0  # away from the soft edges
+    gated = mesh_swap(source, lm, faces["target"], faces["target_lm"], MeshSwapOptions())
+    pasted = mesh_swap(source, lm, faces["target"], faces["target_lm"], MeshSwapOptions(skin_gate=0.0))
+    dark &= pasted.mask > 0.99  # where the ungated swap pastes the fringe fully
+    assert dark.sum() > 100 and gated.mask[dark].max() < 0.05
+    assert np.array_equal(gated.image[dark], faces["target"][dark])
+
+
+def test_mesh_swap_pool_offers_the_mirror_image_of_each_face(faces) -> None:
+    """A driver's mirror is a face turned the other way: dlib finds the mirrored landmarks on the mirrored
+    pixels, mirroring twice is the identity, and a target turned the other way picks the mirror."""
+    from faceswap.synth.methods.drivers import face_region, mirrored
+    from faceswap.synth.targets import TargetFrame
+
+    tf = TargetFrame("b", "b/photo", "photo.png", 0, 0.0, faces["source"], faces["source_lm"], False)
+    driver = face_region(tf)
+    flipped = mirrored(driver)
+    found = FaceMeter().measure(flipped.image)
+    assert found is not None and np.abs(found.landmarks - flipped.landmarks).mean() < 2.5
+    twice = mirrored(flipped)
+    assert not twice.mirrored and np.allclose(twice.landmarks, driver.landmarks)
+    assert np.array_equal(twice.image, driver.image)
+    turned_other_way = mirrored(face_region(tf)).frame_landmarks + 40.0  # same face, mirrored, elsewhere
+    assert pick_driver(turned_other_way, np.stack([driver.frame_landmarks, flipped.frame_landmarks])) == 1

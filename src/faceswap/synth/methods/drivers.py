@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from faceswap.face.landmarks import MIRROR_68
 from faceswap.synth.targets import TargetFrame
 from faceswap.utils.errors import FaceswapError
 
@@ -29,6 +30,7 @@ class DriverFrame:
     identity: str
     video_id: str
     frame_index: int
+    mirrored: bool = False  # the frame's horizontal mirror image (mirrored(): a face turned the other way)
 
 
 def face_region(tf: TargetFrame, margin: float = REGION_MARGIN) -> DriverFrame:
@@ -41,6 +43,18 @@ def face_region(tf: TargetFrame, margin: float = REGION_MARGIN) -> DriverFrame:
     x1, y1 = min(w, int(np.ceil(hi[0] + pad))), min(h, int(np.ceil(hi[1] + pad)))
     image = np.ascontiguousarray(tf.image[y0:y1, x0:x1])
     return DriverFrame(image, lm - np.array([x0, y0], np.float32), lm, tf.identity, tf.video_id, tf.frame_index)
+
+
+def mirrored(d: DriverFrame) -> DriverFrame:
+    """The driver's horizontal mirror: a face turned the other way, its 68 points renumbered left <-> right
+    (`frame_landmarks` mirrored about the face's own centre, which is all pose matching needs)."""
+    order = list(MIRROR_68)
+    lm = d.landmarks.copy()
+    lm[:, 0] = d.image.shape[1] - 1 - lm[:, 0]
+    frame_lm = d.frame_landmarks.copy()
+    frame_lm[:, 0] = 2 * frame_lm[:, 0].mean() - frame_lm[:, 0]
+    image = np.ascontiguousarray(d.image[:, ::-1])
+    return DriverFrame(image, lm[order], frame_lm[order], d.identity, d.video_id, d.frame_index, not d.mirrored)
 
 
 def evenly(items: Iterable[T], limit: int) -> list[T]:

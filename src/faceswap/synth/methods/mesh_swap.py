@@ -32,7 +32,7 @@ from faceswap.synth.families.mouth import pick_driver
 # Fake: one fake frame (FakeFrame: image [H,W,3] uint8 + blend mask [H,W] float32, frame px) with the
 # identity it took from and extra per-sample fields for the index.
 from faceswap.synth.methods.base import Context, Fake, Manipulation, register_manipulation
-from faceswap.synth.methods.drivers import DriverFrame, pose_pool
+from faceswap.synth.methods.drivers import DriverFrame, mirrored, pose_pool
 from faceswap.synth.targets import TargetFrame
 
 
@@ -50,19 +50,27 @@ class MeshSwapMethod(Manipulation):
         # two configurations of one family apart (or use `variants` in the config, which sets it for you)
         pool_size: int = 32,  # driver frames of the partner identity kept (evenly spread) to pick poses from
         options: dict[str, Any] | None = None,  # MeshSwapOptions fields (colour transfer, blender, feather...)
+        mirror: bool = True,  # also pick from the pool's mirror images: a frontal or opposite-turned source
+        # stretched onto a turned target smeared its temple (and hair) from temple to eye on real footage
     ) -> None:
         super().__init__(context, method)  # sets self.context, self.name and an empty self.record
         self.opts = MeshSwapOptions(**(options or {}))  # bad option names/values fail here, before any frame
-        self.pool_size = int(pool_size)
+        self.pool_size, self.mirror = int(pool_size), bool(mirror)
         self._pools: dict[str, list[DriverFrame]] = {}  # partner identity -> its driver pool, read once
         # record: what the index stores under methods[<name>] and on every fake of this method. Put every
         # setting that changes the fakes here, so a dataset says how it was made.
-        self.record = {"kind": "graphics swap", "options": asdict(self.opts), "pool_size": self.pool_size}
+        self.record = {
+            "kind": "graphics swap",
+            "options": asdict(self.opts),
+            "pool_size": self.pool_size,
+            "mirror": self.mirror,
+        }
 
     def _pool(self, identity: str) -> list[DriverFrame]:
         """Face regions of `identity`'s frames (context.frames_of reads them once: face set or tracked video)."""
         if identity not in self._pools:
-            self._pools[identity] = pose_pool(self.context.frames_of(identity, None), self.pool_size)
+            pool = pose_pool(self.context.frames_of(identity, None), self.pool_size)
+            self._pools[identity] = pool + [mirrored(d) for d in pool] if self.mirror else pool
         return self._pools[identity]
 
     # fake_frames: called with consecutive target frames (video by video, in frame order; a chunk may span
@@ -76,6 +84,10 @@ class MeshSwapMethod(Manipulation):
             source = pool[pick_driver(tf.landmarks, np.stack([d.frame_landmarks for d in pool]))]  # nearest pose
             fake = mesh_swap(source.image, source.landmarks, tf.image, tf.landmarks, self.opts)
             # fields: per-sample record entries; say which driver frame made this fake
-            fields = {"driver_video": source.video_id, "driver_frame": source.frame_index}
+            fields = {
+                "driver_video": source.video_id,
+                "driver_frame": source.frame_index,
+                "driver_mirrored": source.mirrored,
+            }
             out.append(Fake(fake, partner, fields))
         return out
