@@ -96,8 +96,16 @@ class MouthReplacer:
         width_px, height_px = box.shape[1], box.shape[0]
         warped = cv2.warpAffine(driving_image, to_box[:2], (width_px, height_px), borderMode=cv2.BORDER_REFLECT)
         target_region = target_image[box.slices]
-        self._colour.update(warped, region > 0, target_region, region > 0)
+        # skin against skin: lips of another colour (lipstick) would tint the whole region and leave a ring
+        target_lips, driver_lips_box = fill_polygon(target_lm[48:60], box), fill_polygon(driver_lips[:12], box)
+        self._colour.update(
+            warped, (region > 0) & (driver_lips_box == 0), target_region, (region > 0) & (target_lips == 0)
+        )
         mask = feather(region, round(self.opts.feather * grow))
+        # the target's own lips are replaced in full: where they reach the soft edge (a short philtrum under
+        # the nose-base cut) a half-blended upper lip showed as a second, ghosted lip line
+        cover = cv2.dilate(target_lips, np.ones((5, 5), np.uint8)) * region
+        mask = np.maximum(mask, cv2.GaussianBlur(cover, (5, 5), 1.0) * region)
         image, full = composite(target_image, self._colour.apply(warped), mask, box, self.opts.blend)
         return FakeFrame(image, full)
 
