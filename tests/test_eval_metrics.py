@@ -159,3 +159,11 @@ def test_eval_never_falls_back_to_another_directions_swap(tmp_path: Path) -> Non
     (tmp_path / "clip_a2b.mp4").write_bytes(b"")
     assert newest_video(tmp_path, "a2b", "a2b").name == "clip_a2b.mp4"
     assert swap_direction(["alice", "bob"], "bob", "alice") == "b2a" and swap_direction(["a", "b"], "c", "a") == ""
+
+
+def test_report_names_pose_axes_whatever_the_key_order() -> None:
+    """eval.json is written with sorted keys (pitch, roll, yaw): the report must not read them by position."""
+    from faceswap.eval.report import _bias
+
+    assert _bias({"pitch": 2.0, "roll": 3.0, "yaw": 1.0}) == "+1.0 / +2.0 / +3.0"
+    assert _bias({"yaw": 1.0, "pitch": 2.0, "roll": 3.0}) == "+1.0 / +2.0 / +3.0"

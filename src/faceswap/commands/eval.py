@@ -9,7 +9,8 @@ from omegaconf import DictConfig
 
 from faceswap.commands.keys import translated
 from faceswap.data.holdout import Holdout, holdout_beside, read_holdout
-from faceswap.eval.runner import EvalInputs, evaluate, frames_csv, to_markdown
+from faceswap.eval.report import to_markdown
+from faceswap.eval.runner import EvalInputs, evaluate, frames_csv
 from faceswap.utils.errors import FaceswapError
 from faceswap.utils.io import atomic_write_json, atomic_write_text, require_file
 from faceswap.utils.logging import console
