@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.train import build_bare, build_module, compose_train, make_batches, median, step_flops
+from benchmarks.train import build_bare, build_module, compose_train, make_batches, median, step_flops, to_memory_format
 
 # (label, overrides) in the order they run; the first four are the recipes as shipped
 VARIANTS: list[tuple[str, list[str]]] = [
@@ -38,12 +38,8 @@ def _none() -> None:
     """No accelerator to wait for."""
 
 
-def to_device(batches: list[Any], device: str, channels_last: bool) -> list[Any]:
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
-    return [
-        {k: {n: x.to(device).contiguous(memory_format=fmt) for n, x in side.items()} for k, side in b.items()}
-        for b in batches
-    ]
+def to_device(batches: list[Any], device: str) -> list[Any]:
+    return [{k: {n: x.to(device) for n, x in side.items()} for k, side in b.items()} for b in batches]
 
 
 def measure(overrides: list[str], steps: int, peak_tflops: float, device: str = "cuda") -> dict[str, Any]:
@@ -55,11 +51,8 @@ def measure(overrides: list[str], steps: int, peak_tflops: float, device: str = 
     cfg = compose_train(resolution, [f"model.resolution={resolution}", *overrides])
     batch = int(cfg.train.batch_size)
     module = build_module(cfg, True).to(device)
-    channels_last = bool(cfg.trainer.channels_last)
-    if channels_last:
-        module.generator.to(memory_format=torch.channels_last)
-        module.discriminator.to(memory_format=torch.channels_last)
-    batches = to_device(make_batches(cfg, min(steps, 4), batch), device, channels_last)
+    # as trainer.channels_last would: NHWC networks and batches (or neither)
+    batches = to_memory_format(module, to_device(make_batches(cfg, min(steps, 4), batch), device))
     flops = step_flops(module, batches[0])
     gen, disc = module.generator, module.discriminator
     if compiled:
@@ -78,7 +71,7 @@ def measure(overrides: list[str], steps: int, peak_tflops: float, device: str = 
     s = median(times)
     return {
         "batch_size": batch,
-        "channels_last": channels_last,
+        "channels_last": bool(module.channels_last),
         "compiled": compiled,
         "params_g_M": round(sum(p.numel() for p in module.generator.parameters()) / 1e6, 1),
         "tflop_per_step": round(flops / 1e12, 2),

@@ -113,9 +113,18 @@ class MouthReplacer:
 def pick_driver(target_lm: np.ndarray, driver_lms: np.ndarray) -> int:
     """Index of the driver face [M,68,2] whose shape (after a similarity fit) is nearest the target's [68,2]:
     the closest head pose and face shape, so a warp between them stretches the texture least."""
+    return nearest_shape(target_lm, canonical_shapes(driver_lms))
+
+
+def canonical_shapes(driver_lms: np.ndarray) -> np.ndarray:
+    """Driver faces [M,68,2] in mean-face units [M,68,2]: computed once per pool, compared with every target."""
     lms = np.asarray(driver_lms, np.float64)
     if lms.ndim != 3 or lms.shape[1:] != (68, 2) or len(lms) == 0:
         raise FaceswapError(f"pick_driver needs driver landmarks [M,68,2], got {lms.shape}", "pass at least one face")
+    return np.stack([to_canonical(lm)[0] for lm in lms])
+
+
+def nearest_shape(target_lm: np.ndarray, canonical: np.ndarray) -> int:
+    """Index of the canonical shape [M,68,2] nearest the target's [68,2] (mean point distance)."""
     target_c, _ = to_canonical(target_lm)
-    errors = [np.linalg.norm(to_canonical(lm)[0] - target_c, axis=1).mean() for lm in lms]
-    return int(np.argmin(errors))
+    return int(np.argmin(np.linalg.norm(canonical - target_c, axis=2).mean(axis=1)))

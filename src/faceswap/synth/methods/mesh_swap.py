@@ -26,7 +26,7 @@ import numpy as np
 
 # The library code of the family (pure functions, no config): here the mesh warp and blend.
 from faceswap.synth.families.mesh_swap import MeshSwapOptions, mesh_swap
-from faceswap.synth.families.mouth import pick_driver
+from faceswap.synth.families.mouth import canonical_shapes, nearest_shape
 
 # Manipulation: the base class. Context: identities, their frames (drivers), device, batch size, seed.
 # Fake: one fake frame (FakeFrame: image [H,W,3] uint8 + blend mask [H,W] float32, frame px) with the
@@ -56,7 +56,7 @@ class MeshSwapMethod(Manipulation):
         super().__init__(context, method)  # sets self.context, self.name and an empty self.record
         self.opts = MeshSwapOptions(**(options or {}))  # bad option names/values fail here, before any frame
         self.pool_size, self.mirror = int(pool_size), bool(mirror)
-        self._pools: dict[str, list[DriverFrame]] = {}  # partner identity -> its driver pool, read once
+        self._pools: dict[str, tuple[list[DriverFrame], np.ndarray]] = {}  # partner -> (pool, canonical shapes)
         # record: what the index stores under methods[<name>] and on every fake of this method. Put every
         # setting that changes the fakes here, so a dataset says how it was made.
         self.record = {
@@ -66,11 +66,13 @@ class MeshSwapMethod(Manipulation):
             "mirror": self.mirror,
         }
 
-    def _pool(self, identity: str) -> list[DriverFrame]:
-        """Face regions of `identity`'s frames (context.frames_of reads them once: face set or tracked video)."""
+    def _pool(self, identity: str) -> tuple[list[DriverFrame], np.ndarray]:
+        """Face regions of `identity`'s frames (context.frames_of reads them once: face set or tracked video)
+        and their shapes in mean-face units [M,68,2] for nearest-pose picking, both made once."""
         if identity not in self._pools:
             pool = pose_pool(self.context.frames_of(identity, None), self.pool_size)
-            self._pools[identity] = pool + [mirrored(d) for d in pool] if self.mirror else pool
+            pool = pool + [mirrored(d) for d in pool] if self.mirror else pool
+            self._pools[identity] = pool, canonical_shapes(np.stack([d.frame_landmarks for d in pool]))
         return self._pools[identity]
 
     # fake_frames: called with consecutive target frames (video by video, in frame order; a chunk may span
@@ -80,8 +82,8 @@ class MeshSwapMethod(Manipulation):
         out: list[Fake | None] = []
         for tf in frames:
             partner = self.context.partner(tf.identity)  # the OTHER identity gives the face
-            pool = self._pool(partner)
-            source = pool[pick_driver(tf.landmarks, np.stack([d.frame_landmarks for d in pool]))]  # nearest pose
+            pool, shapes = self._pool(partner)
+            source = pool[nearest_shape(tf.landmarks, shapes)]  # nearest pose
             fake = mesh_swap(source.image, source.landmarks, tf.image, tf.landmarks, self.opts)
             # fields: per-sample record entries; say which driver frame made this fake
             fields = {
