@@ -120,6 +120,18 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path: Path) -> None:
         torch.testing.assert_close(wa[key], wb[key], rtol=1e-4, atol=1e-5)
 
 
+def test_a_run_resumed_mid_phase_shows_the_phase_bar(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Lightning skips on_train_epoch_start when it restarts mid-epoch; the bar must still name the phase."""
+    common = ("phases=single", "train.steps=4", "trainer.lightning.enable_progress_bar=true")
+    _, out = run_train(tmp_path, *common, "train.checkpoint_every=100", "train.keep_every=2")
+    (out / "checkpoints" / "step-0000002.ckpt").replace(out / "checkpoints" / "last.ckpt")  # as if killed at 2
+    (out / "generator.pt").unlink()
+    capfd.readouterr()
+    run_train(tmp_path, *common, "train.checkpoint_every=100")
+    renders = [r for r in "".join(capfd.readouterr()).replace("\n", "\r").split("\r") if "it/s" in r]
+    assert renders and renders[-1].startswith("phase 1/1 train: 100%") and "4/4" in renders[-1], renders[-3:]
+
+
 def test_nan_guard_skips_then_stops_with_a_clear_message(tmp_path: Path) -> None:
     with pytest.raises(FaceswapError, match="NaN/inf"):
         run_train(tmp_path, "loss.terms.reconstruction.mse_weight=nan", "module.nan_max=3", "phases=single")

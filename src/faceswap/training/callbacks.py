@@ -88,8 +88,15 @@ class PhaseProgressBar(TQDMProgressBar):
         self.phase_label = f"phase {index + 1}/{count} {name}"
         self.start, self.steps = start, steps
 
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        super().on_train_start(trainer, pl_module)
+        self._label(trainer)  # a run resumed mid-phase never calls on_train_epoch_start
+
     def on_train_epoch_start(self, trainer: pl.Trainer, *_: Any) -> None:
         super().on_train_epoch_start(trainer)
+        self._label(trainer)
+
+    def _label(self, trainer: pl.Trainer) -> None:
         bar = self.train_progress_bar
         bar.total, bar.initial = self.steps, 0
         bar.n = max(0, trainer.global_step - self.start)
