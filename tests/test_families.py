@@ -16,7 +16,14 @@ from faceswap.data.sample_clip import frame_photo, load_sample_photo
 from faceswap.eval.faces import FaceMeter
 from faceswap.synth.fakes import FakeFrame
 from faceswap.synth.families.driving import open_mouth
-from faceswap.synth.families.mesh import bounding_box, face_points, face_simplices, fill_polygon, warp_mesh
+from faceswap.synth.families.mesh import (
+    SmoothedColour,
+    bounding_box,
+    face_points,
+    face_simplices,
+    fill_polygon,
+    warp_mesh,
+)
 from faceswap.synth.families.mesh_swap import MeshSwapOptions, mesh_swap
 from faceswap.synth.families.mouth import MouthOptions, MouthReplacer, pick_driver
 from faceswap.synth.families.reenact import ReenactOptions, Reenactor
@@ -217,3 +224,44 @@ def test_mesh_swap_pool_offers_the_mirror_image_of_each_face(faces) -> None:
     assert np.array_equal(twice.image, driver.image)
     turned_other_way = mirrored(face_region(tf)).frame_landmarks + 40.0  # same face, mirrored, elsewhere
     assert pick_driver(turned_other_way, np.stack([driver.frame_landmarks, flipped.frame_landmarks])) == 1
+
+
+def _uniform_lab(lab: tuple[float, float, float], side: int = 32) -> np.ndarray:
+    pixel = cv2.cvtColor(np.array([[lab]], np.float32), cv2.COLOR_LAB2RGB)
+    return np.repeat(np.repeat(np.clip(np.rint(pixel * 255), 0, 255).astype(np.uint8), side, 0), side, 1)
+
+
+def test_mouth_colour_match_takes_the_targets_tint_from_a_near_neutral_skin() -> None:
+    """The dev clips' person3 has near-neutral skin (b 1.3) and person4 a warm one (b 16): a ratio of the b means
+    (clipped at 2) left person3's mouth region pale violet on person4's face; a shift of a and b does not."""
+    source, target = _uniform_lab((67.3, 20.4, 1.3)), _uniform_lab((67.4, 23.6, 16.4))
+    colour = SmoothedColour(0.0, "gain_shift")
+    every = np.ones(source.shape[:2], bool)
+    colour.update(source, every, target, every)
+    out = cv2.cvtColor(colour.apply(source).astype(np.float32) / 255, cv2.COLOR_RGB2LAB).reshape(-1, 3).mean(0)
+    assert np.abs(out - [67.4, 23.6, 16.4]).max() < 1.5, out
+    dark = cv2.cvtColor(colour.apply(_uniform_lab((8.0, 0.0, 0.0))).astype(np.float32) / 255, cv2.COLOR_RGB2LAB)
+    assert np.hypot(*dark.reshape(-1, 3).mean(0)[1:]) < 5.0  # a mouth's dark interior is not tinted blue/red
+
+
+def test_mouth_follows_the_targets_shading_without_a_halo(faces) -> None:
+    """The target lit from one side and the driver from the other: with local shading the replaced region's
+    edge matches the target around it on both sides (a global match alone leaves it light on one side and
+    dark on the other: 38 grey levels on the sample)."""
+    w = faces["target"].shape[1]
+    light = np.linspace(1.25, 0.7, w, dtype=np.float32)[None, :, None]
+    target = np.clip(faces["target"] * light, 0, 255).astype(np.uint8)
+    driver = np.clip(faces["driver"] * light[:, ::-1], 0, 255).astype(np.uint8)
+    middle = int(faces["target_lm"][48:68, 0].mean())
+
+    def edge_bias(shading: float) -> float:
+        """Largest mean colour difference fake - target on either half of a 4 px band inside the seam."""
+        fake = MouthReplacer(MouthOptions(shading=shading))(target, faces["target_lm"], driver, faces["driver_lm"])
+        inside = (fake.mask > 0.9).astype(np.uint8)
+        edge = (inside - cv2.erode(inside, np.ones((9, 9), np.uint8))) > 0
+        diff = fake.image.astype(np.float32) - target.astype(np.float32)
+        halves = (diff[:, :middle][edge[:, :middle]], diff[:, middle:][edge[:, middle:]])
+        return max(float(np.abs(half.mean(0)).max()) for half in halves)
+
+    off, on = edge_bias(0.0), edge_bias(MouthOptions().shading)
+    assert on < 12.0 and on < 0.4 * off, (on, off)

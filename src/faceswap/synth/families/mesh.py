@@ -151,11 +151,12 @@ def composite(
 
 class SmoothedColour:
     """Reinhard colour match (Lab mean/std) whose statistics are an exponential moving average over frames,
-    so the matched colour of a video does not flicker with the per-frame statistics. Mode "gain" scales
-    L, a and b by the ratios of their means, so dark stays dark and neutral (teeth) stays neutral while skin
-    takes the target's tint; "lightness" scales only L (a mouth's interior lit like the target's face)."""
+    so the matched colour of a video does not flicker with the per-frame statistics. Mode "gain_shift"
+    scales L by the ratio of the means (dark stays dark) and shifts a and b by the difference of the means
+    (a ratio of chroma means explodes when one skin is near-neutral: b 1.3 -> 16 on the dev clips);
+    "lightness" scales only L (a mouth's interior lit like the target's face)."""
 
-    MODES = ("reinhard", "gain", "lightness")
+    MODES = ("reinhard", "gain_shift", "lightness")
 
     def __init__(self, momentum: float, mode: str = "reinhard") -> None:
         if mode not in self.MODES:
@@ -182,14 +183,46 @@ class SmoothedColour:
             return image.copy()
         s_mu, s_sd, t_mu, t_sd = self._stats
         lab = _lab(image)
-        if self.mode != "reinhard":  # multiplicative: near-neutral and dark pixels stay so
-            ratio = np.clip(t_mu / np.where(np.abs(s_mu) < 1e-3, 1e-3, s_mu), 0.5, 2.0)
-            out = lab * (ratio if self.mode == "gain" else np.array([ratio[0], 1.0, 1.0]))
+        if self.mode != "reinhard":  # lightness multiplicative: dark pixels stay dark
+            out = lab.copy()
+            out[..., 0] *= np.clip(t_mu[0] / max(float(s_mu[0]), 1e-3), 0.5, 2.0)
+            if self.mode == "gain_shift":  # a dark mouth interior takes little of the tint, never a saturated one
+                out[..., 1:] += (t_mu[1:] - s_mu[1:]) * _tint_weight(lab[..., :1], float(s_mu[0]))
         else:
             out = (lab - s_mu) * (t_sd / np.maximum(s_sd, 1e-6)) + t_mu
         out[..., 0] = np.clip(out[..., 0], 0, 100)
         rgb = cv2.cvtColor(out.astype(np.float32), cv2.COLOR_LAB2RGB)
         return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def match_shading(
+    patch: np.ndarray, patch_skin: np.ndarray, target: np.ndarray, target_skin: np.ndarray, sigma: float
+) -> np.ndarray:
+    """patch [h,w,3] uint8 re-lit like `target` [h,w,3]: L scaled by the ratio and a/b shifted by the
+    difference of their local Lab means over skin (bool [h,w] each; normalised Gaussian averages of width
+    `sigma` px). A global match leaves a light/dark halo when the two faces are lit from different sides;
+    this follows the target's shading across the region."""
+    k = 2 * int(3 * sigma) + 1
+
+    def local_mean(image: np.ndarray, sel: np.ndarray) -> np.ndarray:  # [h,w,3]
+        weight = cv2.GaussianBlur(sel.astype(np.float32), (k, k), sigma)[..., None]
+        total = cv2.GaussianBlur(_lab(image) * sel[..., None], (k, k), sigma)
+        return total / np.maximum(weight, 1e-3)
+
+    if patch_skin.sum() < 16 or target_skin.sum() < 16:
+        return patch
+    lab, here, there = _lab(patch), local_mean(patch, patch_skin), local_mean(target, target_skin)
+    skin_l = np.maximum(here[..., :1], 1.0)
+    lab[..., 1:] += (there[..., 1:] - here[..., 1:]) * _tint_weight(lab[..., :1], skin_l)
+    lab[..., 0] = np.clip(lab[..., 0] * np.clip(there[..., 0] / skin_l[..., 0], 0.5, 2.0), 0, 100)
+    rgb = cv2.cvtColor(lab.astype(np.float32), cv2.COLOR_LAB2RGB)
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def _tint_weight(lightness: np.ndarray, skin_lightness: np.ndarray | float) -> np.ndarray:
+    """How much of a skin tint shift a pixel takes: all at skin lightness and above, less as it darkens (a fixed
+    a/b shift on a near-black pixel is a saturated colour)."""
+    return np.clip(lightness / np.maximum(skin_lightness, 1.0), 0.0, 1.0)
 
 
 def _lab(image: np.ndarray) -> np.ndarray:

@@ -20,7 +20,14 @@ from faceswap.face.masks import feather
 from faceswap.face.smoothing import OneEuroFilter, interocular
 from faceswap.postprocess.blend import BLENDERS
 from faceswap.synth.fakes import FakeFrame
-from faceswap.synth.families.mesh import SmoothedColour, bounding_box, composite, fill_polygon, to_canonical
+from faceswap.synth.families.mesh import (
+    SmoothedColour,
+    bounding_box,
+    composite,
+    fill_polygon,
+    match_shading,
+    to_canonical,
+)
 from faceswap.utils.errors import ConfigError, FaceswapError
 
 #: points that move with the skull, not the mouth: upper jaw and nose
@@ -38,11 +45,14 @@ class MouthOptions:
     beta: float = 1.0  # One-Euro: higher = less lag on fast motion
     fps: float = 25.0  # frame rate the filter assumes
     color_momentum: float = 0.8  # EMA weight of past frames' colour statistics
+    shading: float = 0.15  # local re-lighting: width of the local colour average x mouth width (0 = off)
 
     def __post_init__(self) -> None:
         BLENDERS.get(self.blend)
-        if not 0.0 <= self.margin <= 1.0 or not 0.0 <= self.feather <= 1.0 or self.fps <= 0:
-            raise ConfigError("mouth margin/feather/fps out of range", "use margin and feather in [0, 1], fps > 0")
+        if not 0.0 <= self.margin <= 1.0 or not 0.0 <= self.feather <= 1.0 or self.fps <= 0 or self.shading < 0:
+            raise ConfigError(
+                "mouth margin/feather/fps out of range", "use margin and feather in [0, 1], fps > 0, shading >= 0"
+            )
 
 
 class MouthReplacer:
@@ -52,7 +62,7 @@ class MouthReplacer:
         self.opts = opts or MouthOptions()
         self._filter = OneEuroFilter(self.opts.min_cutoff, self.opts.beta)
         self._lips = OneEuroFilter(self.opts.min_cutoff, self.opts.beta)
-        self._colour = SmoothedColour(self.opts.color_momentum, "gain")
+        self._colour = SmoothedColour(self.opts.color_momentum, "gain_shift")
         self._frame = 0
 
     def reset(self) -> None:
@@ -98,15 +108,17 @@ class MouthReplacer:
         target_region = target_image[box.slices]
         # skin against skin: lips of another colour (lipstick) would tint the whole region and leave a ring
         target_lips, driver_lips_box = fill_polygon(target_lm[48:60], box), fill_polygon(driver_lips[:12], box)
-        self._colour.update(
-            warped, (region > 0) & (driver_lips_box == 0), target_region, (region > 0) & (target_lips == 0)
-        )
+        driver_skin, target_skin = (region > 0) & (driver_lips_box == 0), (region > 0) & (target_lips == 0)
+        self._colour.update(warped, driver_skin, target_region, target_skin)
         mask = feather(region, round(self.opts.feather * grow))
         # the target's own lips are replaced in full: where they reach the soft edge (a short philtrum under
         # the nose-base cut) a half-blended upper lip showed as a second, ghosted lip line
         cover = cv2.dilate(target_lips, np.ones((5, 5), np.uint8)) * region
         mask = np.maximum(mask, cv2.GaussianBlur(cover, (5, 5), 1.0) * region)
-        image, full = composite(target_image, self._colour.apply(warped), mask, box, self.opts.blend)
+        patch = self._colour.apply(warped)
+        if self.opts.shading:
+            patch = match_shading(patch, driver_skin, target_region, target_skin, self.opts.shading * width)
+        image, full = composite(target_image, patch, mask, box, self.opts.blend)
         return FakeFrame(image, full)
 
 
