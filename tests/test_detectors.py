@@ -125,3 +125,20 @@ def test_cnn_training_stops_when_val_auc_saturates() -> None:
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16 * 16 * 3, 1))
     _, info = train_classifier(model, lambda e, rng: (crops, labels), (crops, labels), epochs=30, patience=2)
     assert info["val_auc"] == 1.0 and info["epochs_run"] < 30
+
+
+@pytest.mark.parametrize("name", [n for n in DETECTORS.names() if getattr(DETECTORS.get(n), "per_row", False)])
+def test_per_row_features_are_the_same_in_parallel_chunks(name: str, x: dict[str, DetectorInput]) -> None:
+    """`per_row` detectors compute features in row chunks on several threads: the values must not change."""
+    import torch
+
+    det = create_detector(name)
+    det.min_chunk = 4
+    rows = x["train"]
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)  # three uneven chunks
+        assert len(rows) // det.min_chunk >= 3
+        np.testing.assert_array_equal(det.features_parallel(rows), det.features(rows))
+    finally:
+        torch.set_num_threads(previous)

@@ -47,6 +47,7 @@ def phase_features(crops: np.ndarray, grid: int = 8, lags: int = 4, hist_bins: i
 @DETECTORS.register("phase")
 class PhaseDetector(FeatureDetector):
     needs = frozenset({"crops"})
+    per_row = True
 
     def features(self, x: DetectorInput) -> np.ndarray:
         return phase_features(x.crops)

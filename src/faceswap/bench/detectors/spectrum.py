@@ -48,6 +48,7 @@ class SpectrumDetector(FeatureDetector):
     """Features: the radial profile minus its mean (brightness-invariant), high radii included."""
 
     needs = frozenset({"crops"})
+    per_row = True
 
     def features(self, x: DetectorInput) -> np.ndarray:
         profile = azimuthal_profile(to_gray(x.crops))

@@ -62,6 +62,7 @@ def srm_features(crops: np.ndarray, q: float = 1.0, t: int = 2) -> np.ndarray:
 @DETECTORS.register("srm")
 class SRMDetector(FeatureDetector):
     needs = frozenset({"crops"})
+    per_row = True
 
     def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.01, 0.1, 1.0), q: float = 1.0, t: int = 2):
         super().__init__(seed, c_grid)
