@@ -3,7 +3,8 @@
 The driving frame's lower face is placed on the target's by a similarity fitted on points that move with
 the skull, not the mouth (nose, upper jaw), so the driver's lips and their opening arrive where the target's
 mouth is; the driver's mouth region (lips plus a margin of chin and cheek, never above the nostrils) is
-colour-matched with temporally smoothed statistics and feather-blended. The cues are local by design: a
+colour-matched on skin with temporally smoothed statistics, re-lit by the two faces' local skin means (so
+a face lit from the other side leaves no halo) and feather-blended. The cues are local by design: a
 soft seam around the mouth, lips of another person or time, and (when published with the original audio) a
 mouth that does not follow the sound.
 """
