@@ -96,3 +96,35 @@ def test_truncated_video_yields_frames_then_fails_clearly(tmp_path: Path) -> Non
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FaceswapError, match="not found"):
         probe(tmp_path / "nope.mp4")
+
+
+_ENCODE_ONCE = """
+import hashlib, sys
+import torch  # noqa: F401  (loaded, as in every command; x264's output varied only then)
+import av, numpy as np
+from faceswap.data.sample_clip import load_sample_photo, synthesize_clip
+from faceswap.media.video import VideoWriter
+with VideoWriter(sys.argv[1], 24.0, crf=18) as writer:
+    for frame in synthesize_clip(load_sample_photo("astronaut"), 24, 416, 24.0, 3, None, 0.25):
+        writer.write(frame)
+with av.open(sys.argv[1]) as clip:
+    print(hashlib.md5(b"".join(f.to_ndarray(format="rgb24").tobytes() for f in clip.decode(video=0))).hexdigest())
+"""
+
+
+def test_an_encoded_clip_decodes_to_the_same_pixels_in_every_process(tmp_path: Path) -> None:
+    """The sample clip (416 px wide) decoded to different pixels from run to run of one seed on an AVX-512
+    machine (x264's AVX-512 code; 3 runs, 3 results); each process must now write the same video."""
+    import subprocess
+    import sys
+
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _ENCODE_ONCE, str(tmp_path / f"clip{k}.mp4")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for k in range(4)
+    }
+    assert len(digests) == 1, digests

@@ -25,6 +25,7 @@ import av
 import cv2
 import numpy as np
 
+from faceswap.media.video import x264_options
 from faceswap.utils.registry import Registry
 
 Perturbation = Callable[[np.ndarray, float, np.ndarray, np.random.Generator], np.ndarray]
@@ -82,7 +83,7 @@ def _h264_roundtrip(frames: np.ndarray, crf: int) -> np.ndarray:
         stream = container.add_stream("libx264", rate=25)
         stream.width, stream.height = width + pad_w, height + pad_h
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        stream.options = x264_options(crf, "veryfast")
         for frame in frames:
             padded = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
             container.mux(stream.encode(av.VideoFrame.from_ndarray(padded, format="rgb24")))
