@@ -39,7 +39,7 @@ def _copy_is_real(rec: dict[str, Any]) -> None:
 
 
 def test_repeats_vary_and_reproduce(compose_cfg, tmp_path: Path) -> None:
-    common = [*FAST, "bench.repeats=3", "bench.leave_one_family_out=false"]
+    common = [*FAST, "bench.repeats=3", "bench.leave_one_family_out=false", "bench.threads=1"]
     cfg = compose_cfg("bench", common)
     build_toy_dataset(cfg.paths.synthetic_dir, n_videos=10, frames=3, size=48, methods=("coarse", "copy"))
     _edit_index(Path(cfg.paths.synthetic_dir), _copy_is_real)  # label noise: "copy" fakes are the real pixels
@@ -51,6 +51,7 @@ def test_repeats_vary_and_reproduce(compose_cfg, tmp_path: Path) -> None:
     assert len(rep["all"]["auc"]["values"]) == 3 and rep["all"]["auc"]["sd"] > 0
     assert again["repeats"] == res["repeats"]
     assert "Repeated splits (3 splits" in report
+    assert res["protocol"]["threads"] == 1  # recorded: CNN detectors reproduce at one thread count
 
 
 def test_cross_dataset_table_has_in_domain_and_other_columns(compose_cfg, tmp_path: Path) -> None:

@@ -127,7 +127,12 @@ def protocol_record(dataset: str, splits: Splits, protocol: Protocol, seeds: lis
 def run(cfg: DictConfig) -> dict[str, Any]:
     bc = cfg.bench
     start = time.perf_counter()
-    use_threads(bc.get("threads"))
+    plan = use_threads(bc.get("threads"))
+    if not bc.get("threads") and plan.intra_op != plan.cpus:
+        console.print(
+            f"[yellow]note[/] the machine is busy: bench uses {plan.intra_op} of {plan.cpus} threads; the CNN "
+            f"detectors' figures change with the thread count (bench.threads={plan.cpus} reproduces a quiet run)"
+        )
     data = read_dataset(str(cfg.paths.synthetic_dir), bc.get("crop_size"))
     doc, splits = data.doc, splits_of(data, [r["split"] for r in data.records])
     factories = detector_factories(cfg)
@@ -157,6 +162,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "oracle_detectors": {n: d["oracle"] for n, d in results["detectors"].items() if d.get("oracle")},
         "excluded_samples": {n: d["excluded"] for n, d in results["detectors"].items() if d.get("excluded")},
         "test_datasets": test_record,
+        "threads": plan.intra_op,  # CPU training of the CNN detectors is reproducible at one thread count
     }
     for warning in results["protocol"]["warnings"]:
         console.print(f"[yellow]warning[/] {warning}")

@@ -85,6 +85,7 @@ class FeatureDetector(Detector):
     single-threaded loop over crops left one of two cores idle for much of a bench run."""
 
     per_row: ClassVar[bool] = False
+    feature_params: ClassVar[tuple[str, ...]] = ()  # attributes that change `features` (part of the cache key)
     min_chunk: ClassVar[int] = 16  # rows per thread below which threading is not worth it
 
     def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)) -> None:
@@ -115,8 +116,20 @@ class FeatureDetector(Detector):
         return self.fit_arrays(x_train, labels, x_val, val_labels if x_val is not None else None)
 
     def features_parallel(self, x: DetectorInput) -> np.ndarray:
-        """`features(x)`, in row chunks on several threads when the detector is `per_row` (same values)."""
-        workers = min(torch.get_num_threads(), len(x) // self.min_chunk) if self.per_row else 1
+        """`features(x)` for a `per_row` detector: rows of the features already computed on the input `x` was
+        cut from when there are some (refits on subsets), else computed in row chunks on several threads
+        and kept with `x` (same values either way)."""
+        if not self.per_row:
+            return self.features(x)
+        key = (type(self).__qualname__, *(getattr(self, name) for name in self.feature_params))
+        if x.origin is not None and key in x.origin.feature_cache:
+            return x.origin.feature_cache[key][x.origin_rows]
+        if key not in x.feature_cache:
+            x.feature_cache[key] = self._features_threaded(x)
+        return x.feature_cache[key]
+
+    def _features_threaded(self, x: DetectorInput) -> np.ndarray:
+        workers = min(torch.get_num_threads(), len(x) // self.min_chunk)
         if workers < 2:
             return self.features(x)
         bounds = np.linspace(0, len(x), workers + 1).round().astype(int)

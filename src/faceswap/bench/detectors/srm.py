@@ -63,6 +63,7 @@ def srm_features(crops: np.ndarray, q: float = 1.0, t: int = 2) -> np.ndarray:
 class SRMDetector(FeatureDetector):
     needs = frozenset({"crops"})
     per_row = True
+    feature_params = ("q", "t")
 
     def __init__(self, seed: int = 0, c_grid: tuple[float, ...] = (0.01, 0.1, 1.0), q: float = 1.0, t: int = 2):
         super().__init__(seed, c_grid)
