@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -98,11 +98,6 @@ class DetectorInput:
     timestamps: np.ndarray | None = None  # [N] float seconds in the video
     media: np.ndarray | None = None  # [N] object MediaRef | None: the stream carrying the sample's soundtrack
     files: np.ndarray | None = None  # [N] object MediaRef | None: the published file holding the sample
-    # a subset remembers the input it was cut from and which rows, so row-wise features computed once on
-    # that input serve every refit on a subset (bench's cross-method and leave-one-family-out tables)
-    origin: DetectorInput | None = field(default=None, compare=False, repr=False)
-    origin_rows: np.ndarray | None = field(default=None, compare=False, repr=False)
-    feature_cache: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.crops.shape[0])
@@ -128,15 +123,13 @@ class DetectorInput:
             timestamps=pick(self.timestamps),
             media=pick(self.media),
             files=pick(self.files),
-            origin=self.origin if self.origin is not None else self,
-            origin_rows=self.origin_rows[idx] if self.origin_rows is not None else idx,
         )
 
     def with_crops(self, crops: np.ndarray) -> DetectorInput:
-        """Same samples with new pixels (a perturbation): no origin, an empty feature cache."""
+        """Same samples with new pixels (a perturbation)."""
         if crops.shape[0] != len(self):
             raise ValueError(f"{crops.shape[0]} crops for {len(self)} samples")
-        return replace(self, crops=crops, origin=None, origin_rows=None, feature_cache={})
+        return replace(self, crops=crops)
 
     def missing(self, needs: frozenset[str]) -> str | None:
         """Why these samples cannot feed a detector with `needs`, or None when they can."""

@@ -10,6 +10,7 @@ a standardiser + logistic regression is fitted on train with its C chosen by val
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
@@ -116,17 +117,25 @@ class FeatureDetector(Detector):
         return self.fit_arrays(x_train, labels, x_val, val_labels if x_val is not None else None)
 
     def features_parallel(self, x: DetectorInput) -> np.ndarray:
-        """`features(x)` for a `per_row` detector: rows of the features already computed on the input `x` was
-        cut from when there are some (refits on subsets), else computed in row chunks on several threads
-        and kept with `x` (same values either way)."""
+        """`features(x)` for a `per_row` detector: rows whose pixels were featurised before in this process
+        (by any instance with the same feature settings: the refits of cross-method and leave-one-family-out
+        see subsets of one split) come from a cache keyed by a hash of the crop's bytes, so no row position
+        or other bookkeeping travels with the input; the rest are computed in row chunks on several threads."""
         if not self.per_row:
             return self.features(x)
-        key = (type(self).__qualname__, *(getattr(self, name) for name in self.feature_params))
-        if x.origin is not None and key in x.origin.feature_cache:
-            return x.origin.feature_cache[key][x.origin_rows]
-        if key not in x.feature_cache:
-            x.feature_cache[key] = self._features_threaded(x)
-        return x.feature_cache[key]
+        cache = _ROW_FEATURES.setdefault(
+            (type(self).__qualname__, *(getattr(self, name) for name in self.feature_params)), {}
+        )
+        keys = [hashlib.blake2b(np.ascontiguousarray(crop).data, digest_size=16).digest() for crop in x.crops]
+        missing = [i for i, key in enumerate(keys) if key not in cache]
+        if missing:
+            fresh = self._features_threaded(x.subset(np.asarray(missing)) if len(missing) < len(x) else x)
+            if len(cache) + len(missing) > _MAX_CACHED_ROWS:
+                cache.clear()
+            cache.update(zip((keys[i] for i in missing), fresh, strict=True))
+            if len(missing) == len(x):
+                return fresh
+        return np.stack([cache[key] for key in keys])
 
     def _features_threaded(self, x: DetectorInput) -> np.ndarray:
         workers = min(torch.get_num_threads(), len(x) // self.min_chunk)
@@ -160,6 +169,11 @@ class FeatureDetector(Detector):
         self._check_fitted()
         assert self.model is not None
         return self.model.predict_proba(_finite(self.features_parallel(x)))[:, 1].astype(np.float64)
+
+
+#: (detector class, feature settings) -> {hash of a crop's bytes: its feature row}; rows of one process
+_ROW_FEATURES: dict[tuple[object, ...], dict[bytes, np.ndarray]] = {}
+_MAX_CACHED_ROWS = 200_000  # per setting (~0.5 GB of srm rows); past it the cache starts again
 
 
 def _finite(x: np.ndarray) -> np.ndarray:
