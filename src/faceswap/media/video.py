@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import queue
@@ -35,6 +36,7 @@ def x264_options(crf: int, preset: str) -> dict[str, str]:
     return options
 
 
+@functools.cache  # one read of /proc/cpuinfo per process, not one per encoder (bench opens hundreds)
 def _has_avx512() -> bool:
     try:
         with open("/proc/cpuinfo") as fh:

@@ -204,14 +204,15 @@ def match_shading(
     this follows the target's shading across the region."""
     k = 2 * int(3 * sigma) + 1
 
-    def local_mean(image: np.ndarray, sel: np.ndarray) -> np.ndarray:  # [h,w,3]
+    def local_mean(lab: np.ndarray, sel: np.ndarray) -> np.ndarray:  # [h,w,3]
         weight = cv2.GaussianBlur(sel.astype(np.float32), (k, k), sigma)[..., None]
-        total = cv2.GaussianBlur(_lab(image) * sel[..., None], (k, k), sigma)
+        total = cv2.GaussianBlur(lab * sel[..., None], (k, k), sigma)
         return total / np.maximum(weight, 1e-3)
 
     if patch_skin.sum() < 16 or target_skin.sum() < 16:
         return patch
-    lab, here, there = _lab(patch), local_mean(patch, patch_skin), local_mean(target, target_skin)
+    lab = _lab(patch)  # [h,w,3]
+    here, there = local_mean(lab, patch_skin), local_mean(_lab(target), target_skin)
     skin_l = np.maximum(here[..., :1], 1.0)
     lab[..., 1:] += (there[..., 1:] - here[..., 1:]) * _tint_weight(lab[..., :1], skin_l)
     lab[..., 0] = np.clip(lab[..., 0] * np.clip(there[..., 0] / skin_l[..., 0], 0.5, 2.0), 0, 100)
