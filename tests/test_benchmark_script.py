@@ -24,7 +24,7 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(out.read_text())
     assert results["ceiling"]["matmul_gflops_fp32"] > 0
-    for area in ("ceiling", "preprocess", "train", "train_options", "swap", "detectors"):
+    for area in ("ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"):
         assert "error" not in results[area], results[area]
     options = results["train_options"]
     assert options["separable_decoder"]["params_g_M"] < options["cpu_hour"]["params_g_M"]
@@ -51,3 +51,13 @@ def test_targets_read_their_area_and_say_when_unmeasured() -> None:
     assert checked["swap 64 px, fps"]["met"] is True
     assert checked["train 64 px GAN, % of all-core matmul"]["met"] is False
     assert checked["preprocess 512², fps"] == {"measured": None, "target": ">= 60", "met": None}
+
+
+def test_preprocess_area_times_the_shipped_smoothing(tmp_path: Path) -> None:
+    """The area reads configs/command/preprocess.yaml (it broke silently when the config group was renamed)."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    from benchmarks.preprocess import default_smoothing
+    from tests.conftest import compose_command
+
+    shipped = compose_command("preprocess", tmp_path, [], tiny=False).preprocess.track.smoothing
+    assert default_smoothing() == dict(shipped) and default_smoothing()["beta"] > 0

@@ -24,11 +24,13 @@ def budget_cfg(tmp_path: Path, *overrides: str) -> DictConfig:
     )
 
 
-def test_timing_runs_the_real_step_and_leaves_no_trace(tmp_path: Path) -> None:
-    cfg = budget_cfg(tmp_path, "pipeline.time_budget_min=60")
+def test_timing_runs_the_real_step_and_leaves_no_trace(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    cfg = budget_cfg(tmp_path, "pipeline.time_budget_min=60", "trainer.lightning.enable_progress_bar=true")
     step_s, timing_s = budget.timed_step_seconds(cfg, 5)
     assert 0 < step_s < timing_s  # the median GAN step, inside the whole timing (build + Trainer + 5 steps)
     assert not Path(cfg.paths.train_dir).exists()  # no checkpoint, preview, log or holdout of the real run
+    shown = "".join(capfd.readouterr())
+    assert "budget timing: 100%" in shown and "5/5" in shown and "Epoch" not in shown  # not "Epoch 0/-2"
 
 
 def test_slow_machine_gets_the_steps_that_fit_and_a_rerun_keeps_them(

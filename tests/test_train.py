@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ def test_train_writes_checkpoints_previews_and_export(fast_run: tuple[dict[str, 
 
     assert probe(out / "previews" / "timelapse.mp4").frames == len(list((out / "previews").glob("step-*.png")))
     assert not list(out.rglob("*.part*"))  # atomic writes left nothing behind
+    written = json.loads((out / "summary.json").read_text())
+    assert written["threads"] == torch.get_num_threads() >= 1  # CPU numbers depend on it: recorded with them
 
 
 def test_generator_contract_from_export_and_checkpoint(fast_run: tuple[dict[str, Any], Path]) -> None:
@@ -126,10 +129,17 @@ def test_a_run_resumed_mid_phase_shows_the_phase_bar(tmp_path: Path, capfd: pyte
     _, out = run_train(tmp_path, *common, "train.checkpoint_every=100", "train.keep_every=2")
     (out / "checkpoints" / "step-0000002.ckpt").replace(out / "checkpoints" / "last.ckpt")  # as if killed at 2
     (out / "generator.pt").unlink()
-    capfd.readouterr()
+    fresh = bar_renders(capfd)
     run_train(tmp_path, *common, "train.checkpoint_every=100")
-    renders = [r for r in "".join(capfd.readouterr()).replace("\n", "\r").split("\r") if "it/s" in r]
+    renders = bar_renders(capfd)
     assert renders and renders[-1].startswith("phase 1/1 train: 100%") and "4/4" in renders[-1], renders[-3:]
+    # no render of Lightning's own labels ("Training: 0/?", "Epoch 0: 0/4"), which stay in a log file
+    assert fresh and all(r.startswith("phase 1/1 train: ") and r.count("/4 ") == 1 for r in fresh + renders)
+    assert "loss=" in renders[-1] and "v_num" not in "".join(fresh + renders)
+
+
+def bar_renders(capfd: pytest.CaptureFixture[str]) -> list[str]:
+    return [r.strip() for r in "".join(capfd.readouterr()).replace("\n", "\r").split("\r") if "it/s" in r]
 
 
 def test_nan_guard_skips_then_stops_with_a_clear_message(tmp_path: Path) -> None:

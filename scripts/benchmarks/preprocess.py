@@ -38,7 +38,7 @@ def default_smoothing() -> dict[str, float]:
 
     from faceswap.cli import config_dir
 
-    cfg = OmegaConf.load(config_dir() / "step" / "preprocess.yaml")
+    cfg = OmegaConf.load(config_dir() / "command" / "preprocess.yaml")
     return dict(OmegaConf.to_container(cfg.track.smoothing))
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import TQDMProgressBar
+from pytorch_lightning.callbacks.progress.tqdm_progress import Tqdm
 
 from faceswap.training.loggers import log_image
 from faceswap.training.previews import preview_grid, write_png
@@ -81,31 +83,48 @@ class PreviewCallback(pl.Callback):
 
 class PhaseProgressBar(TQDMProgressBar):
     """Steps of the current phase out of its own total ("phase 2/3 main: 12/120"), not Lightning's
-    epoch/batch counters, which a Trainer per phase and an endless sampler make meaningless."""
+    epoch/batch counters, which a Trainer per phase and an endless sampler make meaningless. Every render
+    names the phase: Lightning's "Training: 0/?" and "Epoch 1: 0/120" would stay in a log file."""
 
-    def __init__(self, name: str, index: int, count: int, start: int, steps: int) -> None:
+    def __init__(self, label: str, start: int, steps: int) -> None:
         super().__init__()
-        self.phase_label = f"phase {index + 1}/{count} {name}"
+        self.phase_label = label  # "phase 2/3 main", "budget timing"
         self.start, self.steps = start, steps
+
+    def init_train_tqdm(self) -> Tqdm:
+        return Tqdm(
+            desc=self.phase_label,
+            total=self.steps,
+            position=2 * self.process_position,
+            disable=self.is_disabled,
+            leave=True,
+            dynamic_ncols=True,
+            file=sys.stdout,
+            smoothing=0,
+            bar_format=self.BAR_FORMAT,
+        )
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
-        self._label(trainer)  # a run resumed mid-phase never calls on_train_epoch_start
+        self._advance(trainer)  # a run resumed mid-phase never calls on_train_epoch_start
 
     def on_train_epoch_start(self, trainer: pl.Trainer, *_: Any) -> None:
-        super().on_train_epoch_start(trainer)
-        self._label(trainer)
+        self._advance(trainer)  # Lightning's would reset the bar to "Epoch N" and render it once
 
-    def _label(self, trainer: pl.Trainer) -> None:
-        bar = self.train_progress_bar
-        bar.total, bar.initial = self.steps, 0
-        bar.n = max(0, trainer.global_step - self.start)
-        bar.set_description(self.phase_label)
-        bar.refresh()
+    def _advance(self, trainer: pl.Trainer) -> None:
+        bar, done = self.train_progress_bar, max(0, trainer.global_step - self.start)
+        if bar.n != done:
+            bar.n = done
+            bar.refresh()
+
+    def get_metrics(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> dict[str, int | str | float]:
+        metrics = super().get_metrics(trainer, pl_module)
+        metrics.pop("v_num", None)  # the logger's version number, not a training figure
+        return metrics
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
         bar = self.train_progress_bar
         if bar is not None and not bar.disable:
             bar.n = max(0, trainer.global_step - self.start)
-            bar.set_postfix(self.get_metrics(trainer, pl_module))
+            bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
             bar.refresh()

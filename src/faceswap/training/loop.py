@@ -104,7 +104,8 @@ def fit_phases(run: TrainingRun) -> tuple[dict[str, float], pl.Trainer | None]:
             PreviewCallback(preview_dir, faces_a, faces_b, opts.preview_every),
         ]
         if run.trainers.progress_bar:
-            callbacks.append(PhaseProgressBar(phase.name, index, len(run.plan), start, phase.steps))
+            label = f"phase {index + 1}/{len(run.plan)} {phase.name}"
+            callbacks.append(PhaseProgressBar(label, start, phase.steps))
         trainer = run.trainers(end, callbacks)
         tick = time.perf_counter()
         trainer.fit(module, datamodule=run.datamodule, ckpt_path=str(ckpt) if ckpt else None, weights_only=True)
@@ -148,6 +149,7 @@ def train(run: TrainingRun, name: str) -> dict[str, Any]:
         "total_steps": sum(phase.steps for phase in run.plan),
         "skipped_steps": int(module.skipped_steps),
         "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "threads": torch.get_num_threads(),  # CPU results depend on it (float summation order), like bench's
         "checkpoint": str(last),
         "generator": str(export),
         "preview": str(previews / "latest.png"),

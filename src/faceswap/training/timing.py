@@ -12,6 +12,7 @@ from typing import Any
 import pytorch_lightning as pl
 
 from faceswap.data.datamodule import SwapDataModule
+from faceswap.training.callbacks import PhaseProgressBar
 from faceswap.training.loop import TrainerMaker
 from faceswap.training.module import SwapModule
 from faceswap.training.phases import PhaseSettings
@@ -42,5 +43,8 @@ def time_training_steps(
     module.set_phase(phase, 0, 0)
     datamodule.apply_phase(phase.batch_size, phase.random_warp)
     clock = StepClock()
-    trainers(steps, [clock]).fit(module, datamodule=datamodule)
+    callbacks: list[pl.Callback] = [clock]
+    if trainers.progress_bar:  # Lightning's own bar would read "Epoch 0/-2" (endless sampler, no epochs)
+        callbacks.append(PhaseProgressBar("budget timing", 0, steps))
+    trainers(steps, callbacks).fit(module, datamodule=datamodule)
     return clock.times
