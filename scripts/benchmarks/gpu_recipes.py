@@ -76,7 +76,7 @@ def measure(overrides: list[str], steps: int, peak_tflops: float, device: str = 
         "params_g_M": round(sum(p.numel() for p in module.generator.parameters()) / 1e6, 1),
         "tflop_per_step": round(flops / 1e12, 2),
         "s_per_step": round(s, 4),
-        "images_per_s": round(2 * batch / s, 1),
+        "images_per_s": float(f"{2 * batch / s:.4g}"),  # 4 digits: 0.3 img/s of a tiny CPU step stays exact
         "model_tflops": round(flops / s / 1e12, 1),
         "fraction_of_bf16_peak": round(flops / s / 1e12 / peak_tflops, 3),
         "max_memory_GiB": round(torch.cuda.max_memory_allocated() / 2**30, 1) if sync is not _none else None,

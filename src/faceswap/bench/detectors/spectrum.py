@@ -17,16 +17,16 @@ from faceswap.bench.inputs import DetectorInput
 
 
 @functools.cache
-def radial_average_matrix(size: int) -> np.ndarray:
-    """[S*(S//2+1), S//2] weights that average an rfft2 half-spectrum over each integer radius."""
+def radial_bins(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, starts, counts): the rfft2 half-spectrum's bins below radius S//2 sorted by integer radius, where
+    each radius starts in that order, and how many bins it has (every radius has at least one)."""
     fy = np.fft.fftfreq(size) * size  # [S] row frequencies in cycles per crop
     fx = np.fft.rfftfreq(size) * size  # [S//2+1]
     radius = np.hypot(fy[:, None], fx[None, :]).astype(np.int64).ravel()  # [S*(S//2+1)]
-    n_bins = size // 2
-    weights = np.zeros((radius.size, n_bins), np.float32)
-    keep = radius < n_bins
-    weights[np.flatnonzero(keep), radius[keep]] = 1.0
-    return weights / np.maximum(weights.sum(axis=0, keepdims=True), 1.0)
+    keep = np.flatnonzero(radius < size // 2)
+    order = keep[np.argsort(radius[keep], kind="stable")]
+    counts = np.bincount(radius[order], minlength=size // 2)
+    return order, np.concatenate([[0], np.cumsum(counts)[:-1]]), counts
 
 
 @functools.cache
@@ -39,8 +39,10 @@ def azimuthal_profile(gray: np.ndarray) -> np.ndarray:
     n, size = gray.shape[0], gray.shape[1]
     centred = (gray - gray.mean(axis=(1, 2), keepdims=True)) * hann2d(size)
     spec = scipy.fft.rfft2(centred.astype(np.float32), workers=-1)  # [N,S,S//2+1] complex64
-    log_power = np.log(spec.real**2 + spec.imag**2 + 1e-8).reshape(n, -1)
-    return (log_power @ radial_average_matrix(size)).astype(np.float64)
+    log_power = np.log(spec.real**2 + spec.imag**2 + 1e-8).reshape(n, -1)  # [N,S*(S//2+1)]
+    # a sum per row and radius, not a matmul: BLAS blocks by N, so a crop's profile would depend on its batch
+    order, starts, counts = radial_bins(size)
+    return np.add.reduceat(log_power[:, order].astype(np.float64), starts, axis=1) / counts  # [N,S//2]
 
 
 @DETECTORS.register("spectrum")
