@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+import faceswap.eval.faces as faces_module
 from faceswap.data.sample_clip import frame_photo, load_sample_photo
 from faceswap.eval.faces import FaceMeter
 from faceswap.eval.metrics import euclidean_distance
@@ -58,3 +59,37 @@ def test_worker_processes_measure_exactly_what_the_process_itself_does(astronaut
     for a, b, d in zip(alone, spread, descriptors, strict=True):
         assert np.array_equal(a.landmarks, b.landmarks) and a.pose == b.pose
         assert np.array_equal(a.descriptor, b.descriptor) and np.array_equal(a.descriptor, d)
+
+
+def test_a_measurement_without_its_descriptor_measures_the_rest_alike(astronaut: np.ndarray) -> None:
+    """eval skips the descriptor of source frames (only the swap's identity is scored): landmarks and pose must
+    not depend on whether it was asked for, in-process or in workers."""
+    images = [_rotate(astronaut, d) for d in (-6.0, 0.0, 7.0, 3.0)]
+    describe = [False, True, False, True]
+    full = FaceMeter().measure_all(images)
+    with FaceMeter(workers=2) as pooled:
+        for part in (FaceMeter().measure_all(images, describe), pooled.measure_all(images, describe)):
+            for a, b, wanted in zip(full, part, describe, strict=True):
+                assert a is not None and b is not None
+                assert np.array_equal(a.landmarks, b.landmarks) and a.pose == b.pose
+                assert (b.descriptor is not None) == wanted
+                assert not wanted or np.array_equal(a.descriptor, b.descriptor)
+
+
+def test_a_face_described_before_is_not_described_again(astronaut: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipeline's eval and eval_b2a describe both identities' galleries: the second time costs nothing, and
+    any change of pixels or points is a new face."""
+    found = FaceMeter().measure(astronaut, describe=False)
+    assert found is not None
+    faces = [(astronaut, found.landmarks), (astronaut[:, ::-1].copy(), found.landmarks)]
+    first = FaceMeter().describe_all(faces, "descriptors")
+    calls: list[int] = []
+    real = faces_module._describe
+    monkeypatch.setattr(faces_module, "_describe", lambda face: calls.append(1) or real(face))
+    again = FaceMeter().describe_all(faces, "descriptors")
+    assert calls == [] and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    changed = astronaut.copy()
+    changed[0, 0, 0] ^= 1
+    moved = found.landmarks + np.float32(1.0)
+    fresh = FaceMeter().describe_all([(changed, found.landmarks), (astronaut, moved)], "descriptors")
+    assert len(calls) == 2 and np.array_equal(fresh[0], real((changed, found.landmarks)))

@@ -7,6 +7,7 @@ dlib's descriptor network (~0.1 s a face on one core) holds the GIL, so threads 
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing as mp
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from faceswap.utils.logging import progress
 class FaceMeasure:
     landmarks: np.ndarray  # [68,2] frame px
     pose: tuple[float, float, float]  # yaw, pitch, roll (deg)
-    descriptor: np.ndarray  # [128]
+    descriptor: np.ndarray | None  # [128]; None when not asked for (the network is most of a measurement's time)
 
 
 class FaceMeter:
@@ -56,22 +57,38 @@ class FaceMeter:
             self._pool.join()
             self._pool = None
 
-    def measure(self, image: np.ndarray) -> FaceMeasure | None:
+    def measure(self, image: np.ndarray, describe: bool = True) -> FaceMeasure | None:
+        """The largest face's landmarks, pose and (with `describe`) identity descriptor; None without a face."""
         boxes = self.detect(image)
         if not boxes:
             return None
         box = max(boxes, key=lambda b: (b.x1 - b.x0) * (b.y1 - b.y0))
         points = self.landmarks(image, box)
         pose = head_pose(points, image.shape[:2])
-        return FaceMeasure(points, tuple(float(v) for v in pose), np.asarray(face_descriptor(image, points)))
+        descriptor = np.asarray(face_descriptor(image, points)) if describe else None
+        return FaceMeasure(points, tuple(float(v) for v in pose), descriptor)
 
-    def measure_all(self, images: Sequence[np.ndarray], label: str = "eval frames") -> list[FaceMeasure | None]:
-        """`measure` of each image, in order."""
-        return list(progress(self._map(_measure, images, self.measure), label, len(images)))
+    def measure_all(
+        self, images: Sequence[np.ndarray], describe: Sequence[bool] | None = None, label: str = "eval frames"
+    ) -> list[FaceMeasure | None]:
+        """`measure` of each image, in order; `describe[i]` False skips image i's descriptor (default: all)."""
+        wanted = [True] * len(images) if describe is None else list(describe)
+        items = list(zip(images, wanted, strict=True))
+        return list(progress(self._map(_measure, items, lambda item: self.measure(*item)), label, len(items)))
 
     def describe_all(self, faces: Sequence[tuple[np.ndarray, np.ndarray]], label: str) -> list[np.ndarray]:
-        """Descriptors of (image, 68 points) pairs, in order: [128] each."""
-        return list(progress(self._map(_describe, faces, _describe), label, len(faces)))
+        """Descriptors of (image, 68 points) pairs, in order: [128] each. A face this process described before
+        (same pixels, same points) is not described again: the pipeline's two evals share both identities'
+        galleries."""
+        keys = [_face_key(image, points) for image, points in faces]
+        todo = {key: face for key, face in zip(keys, faces, strict=True) if key not in _DESCRIPTORS}
+        found = progress(self._map(_describe, list(todo.values()), _describe), label, len(todo))
+        for key, descriptor in zip(todo, found, strict=True):
+            if len(_DESCRIPTORS) >= _CACHE_FACES:
+                _DESCRIPTORS.pop(next(iter(_DESCRIPTORS)))  # oldest first
+            descriptor.setflags(write=False)  # shared by every later caller
+            _DESCRIPTORS[key] = descriptor
+        return [_DESCRIPTORS[key] for key in keys]
 
     def _map(self, remote: object, items: Sequence[object], local: object) -> Iterator[object]:
         if self._pool is None or len(items) < 2 * self.workers:
@@ -80,6 +97,17 @@ class FaceMeter:
 
 
 _WORKER_METER: FaceMeter | None = None
+_CACHE_FACES = 4096  # descriptors kept per process (512 B each)
+_DESCRIPTORS: dict[bytes, np.ndarray] = {}  # content key of (image, points) -> [128]
+
+
+def _face_key(image: np.ndarray, points: np.ndarray) -> bytes:
+    """A digest of exactly what the descriptor is computed from."""
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (np.ascontiguousarray(image), np.asarray(points, np.float32)):
+        digest.update(str((part.shape, part.dtype.str)).encode())
+        digest.update(part.tobytes())
+    return digest.digest()
 
 
 def _start_worker(detector: str, landmarker: str) -> None:
@@ -88,9 +116,9 @@ def _start_worker(detector: str, landmarker: str) -> None:
     _WORKER_METER = FaceMeter(detector, landmarker)
 
 
-def _measure(image: np.ndarray) -> FaceMeasure | None:
+def _measure(item: tuple[np.ndarray, bool]) -> FaceMeasure | None:
     assert _WORKER_METER is not None
-    return _WORKER_METER.measure(image)
+    return _WORKER_METER.measure(*item)
 
 
 def _describe(face: tuple[np.ndarray, np.ndarray]) -> np.ndarray:

@@ -103,7 +103,8 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
     total = min(frames, max_frames) if frames and max_frames else (frames or max_frames)
     swapped = read_video(inputs.swapped, max_frames=max_frames)
     pairs = list(progress(zip(src_video, swapped, strict=False), "reading frames", total))
-    measured = meter.measure_all([frame.image for pair in pairs for frame in pair])  # src, out, src, out, ...
+    # src, out, src, out, ...: only the swapped face's identity is scored, so the source frames skip the descriptor
+    measured = meter.measure_all([frame.image for pair in pairs for frame in pair], [False, True] * len(pairs))
     per_frame: list[FrameScore] = []
     src_frames, out_frames, masks = [], [], []
     missed = 0
@@ -111,6 +112,7 @@ def frame_metrics(inputs: EvalInputs, meter: FaceMeter, gallery: dict[str, np.nd
         if m_src is None or m_out is None:
             missed += 1
             continue
+        assert m_out.descriptor is not None  # asked for above
         expression = metrics.expression_error(m_src.landmarks, m_out.landmarks)
         per_frame.append(FrameScore(src.index, src.index in held, m_out.descriptor, m_src.pose, m_out.pose, expression))
         src_frames.append(src.image)

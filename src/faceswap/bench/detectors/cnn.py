@@ -14,6 +14,9 @@ from faceswap.bench.inputs import DetectorInput
 from faceswap.bench.metrics import roc_auc
 
 EpochData = Callable[[int, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+# Crops per forward pass when scoring. Small: the first activation of 256 crops of 128 px (Meso-4: [256,8,128,128],
+# 134 MB) streams through memory, 16 stay in cache; 2.1x (meso4) / 2.2x (sbi) faster on a 2-core EPYC, same scores.
+SCORE_BATCH = 16
 
 
 def to_tensor(crops: np.ndarray) -> torch.Tensor:
@@ -27,7 +30,7 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, crops: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def predict_proba(model: nn.Module, crops: np.ndarray, batch_size: int = SCORE_BATCH) -> np.ndarray:
     """P(fake) for crops [N,S,S,3] uint8 -> [N] float64 (on the model's device)."""
     model.eval()
     dev = model_device(model)
@@ -110,7 +113,7 @@ class CNNDetector(Detector):
     batch_size: int
     lr: float
     patience: int | None
-    score_batch_size: int = 256
+    score_batch_size: int = SCORE_BATCH
 
     def fit_network(
         self, build: Callable[[], nn.Module], epoch_data: EpochData, val: tuple[np.ndarray, np.ndarray] | None

@@ -29,27 +29,45 @@ SRM_FILTERS: dict[str, tuple[np.ndarray, float]] = {
 _KERNELS = [(k.astype(np.float32), d) for k, d in SRM_FILTERS.values()]
 
 
-def residual(plane: np.ndarray, kernel: np.ndarray, divisor: float) -> np.ndarray:
-    """High-pass residual of one [S,S] uint8 plane, 2 px border dropped -> float32 [S-4,S-4]."""
+def residual(plane: np.ndarray, kernel: np.ndarray, divisor: float, out: np.ndarray | None = None) -> np.ndarray:
+    """High-pass residual of one [S,S] uint8 plane, 2 px border dropped -> float32 [S-4,S-4] (into `out`)."""
     res = cv2.filter2D(plane, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT)[2:-2, 2:-2]
-    return res * np.float32(1.0 / divisor)
+    return np.multiply(res, np.float32(1.0 / divisor), out=out)
+
+
+def _residuals(planes: list[np.ndarray]) -> np.ndarray:
+    """Every filter on every plane -> float32 [len(planes)*K,S-4,S-4], plane-major."""
+    side = planes[0].shape[0] - 4
+    res = np.empty((len(planes) * len(_KERNELS), side, side), np.float32)
+    for i, (plane, (kernel, divisor)) in enumerate((p, kd) for p in planes for kd in _KERNELS):
+        residual(plane, kernel, divisor, out=res[i])
+    return res
+
+
+def _float32_above(edge: float) -> np.float32:
+    """The smallest float32 >= edge: for float32 r, r < edge exactly when r < this (a float32 compare is faster)."""
+    e32 = np.float32(edge)
+    return e32 if float(e32) >= edge else np.nextafter(e32, np.float32(np.inf))
 
 
 def _crop_features(crop: np.ndarray, luma: np.ndarray, q: float, t: int) -> np.ndarray:
     bins = 2 * t + 1
-    planes = [np.ascontiguousarray(crop[..., c]) for c in range(3)]
-    res = np.stack([residual(p, k, d) for p in planes for k, d in _KERNELS])  # [3K,H,W]
+    res = _residuals([np.ascontiguousarray(crop[..., c]) for c in range(3)])  # [3K,H,W]
     n_maps, n_px = res.shape[0], res[0].size
     # histogram of clip(round(r / q), -t, t) from threshold counts (no quantised copy of every map)
-    edges = (np.arange(-t, t) + 0.5) * q  # bin edges between -t..t
-    below = np.stack([(res < e).reshape(n_maps, -1).sum(axis=1) for e in edges], axis=1)  # [3K,2t]
+    flat = res.reshape(n_maps, -1)
+    edges = [_float32_above((e + 0.5) * q) for e in range(-t, t)]  # bin edges between -t..t
+    below = np.stack([np.count_nonzero(flat < e, axis=1) for e in edges], axis=1)  # [3K,2t]
     cum = np.concatenate([np.zeros((n_maps, 1)), below, np.full((n_maps, 1), n_px)], axis=1)
     hist = np.diff(cum, axis=1) / n_px  # [3K,B]
     moments = np.stack([np.abs(res).mean(axis=(1, 2)), res.std(axis=(1, 2))], axis=1)  # [3K,2]
-    luma_q = np.stack([np.clip(np.rint(residual(luma, k, d) / q), -t, t).astype(np.int64) + t for k, d in _KERNELS])
-    pairs = luma_q[..., :-1] * bins + luma_q[..., 1:]  # horizontal neighbour pairs on luma, [K,H,W-1]
-    k_off = (np.arange(len(_KERNELS)) * bins * bins)[:, None, None]
-    cooc = np.bincount((pairs + k_off).ravel(), minlength=len(_KERNELS) * bins * bins) / pairs[0].size
+    levels = _residuals([luma])  # [K,H,W] float32, quantised in place to 0..2t
+    levels /= q
+    np.clip(np.rint(levels, out=levels), -t, t, out=levels)
+    luma_q = levels.astype(np.int32) + t
+    k_off = (np.arange(len(_KERNELS), dtype=np.int32) * bins * bins)[:, None, None]
+    pairs = luma_q[..., :-1] * bins + luma_q[..., 1:] + k_off  # horizontal neighbours on luma, [K,H,W-1]
+    cooc = np.bincount(pairs.ravel(), minlength=len(_KERNELS) * bins * bins) / pairs[0].size
     return np.concatenate([hist.ravel(), moments.ravel(), cooc])
 
 
