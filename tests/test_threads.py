@@ -56,6 +56,22 @@ def test_probe_returns_a_candidate() -> None:
     assert threads.fastest_threads([1, 2], rounds=1) in (1, 2)
 
 
+def test_a_loader_beside_cpu_training_works_in_the_training_process_on_two_cpus(compose_cfg, monkeypatch) -> None:
+    """On 2 CPUs a worker process cost a 300-step run 8 s (its start per phase, its share of both cores);
+    with more CPUs one worker; an explicit trainer.num_workers wins; a GPU's loader keeps its own rule."""
+    from faceswap.commands import training_config
+
+    assert [auto_workers(None, "cpu_loader", cpus=n) for n in (1, 2, 3, 16)] == [0, 0, 1, 1]
+    assert auto_workers(2, "cpu_loader", cpus=2) == 2
+    cfg = compose_cfg("train", ["trainer.num_workers=null"], tiny=False)
+    for cpus, expected in ((2, 0), (8, 1)):
+        monkeypatch.setattr(training_config, "available_cpus", lambda n=cpus: n)
+        assert training_config.loader_workers(cfg) == expected
+    pinned = compose_cfg("train", ["trainer.num_workers=1"], tiny=False)
+    assert training_config.loader_workers(pinned) == 1
+    assert compose_cfg("train", [], tiny=False).trainer.num_workers is None  # trainer=cpu's default is the rule
+
+
 def test_auto_workers() -> None:
     assert auto_workers(None, "loader", cpus=2) == 1
     assert auto_workers(None, "loader", cpus=16) == 8

@@ -75,6 +75,19 @@ def test_dataset_items_depend_only_on_the_sample_number() -> None:
     assert not torch.equal(item["a"]["input"], ds1[42]["a"]["input"])
 
 
+def test_batches_are_the_same_made_in_a_worker_or_in_the_training_process() -> None:
+    """trainer=cpu loads in the training process on 2 CPUs (faceswap.utils.threads.auto_workers): that must
+    change the speed only, never what the model sees."""
+    batches = []
+    for workers in (0, 1):
+        dm = SwapDataModule(str(sample_faces()), ["a", "b"], 64, AugmentConfig(), batch_size=3, num_workers=workers)
+        batches.append(list(islice(iter(dm.train_dataloader()), 2)))
+    for made_here, made_in_worker in zip(*batches, strict=True):
+        for side in ("a", "b"):
+            for key, value in made_here[side].items():
+                assert torch.equal(value, made_in_worker[side][key]), (side, key)
+
+
 def test_sampler_splits_sample_numbers_across_ranks_from_the_resume_point() -> None:
     rank0 = list(islice(StepSampler(10, 0, 2), 4))
     rank1 = list(islice(StepSampler(10, 1, 2), 4))

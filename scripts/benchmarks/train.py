@@ -239,7 +239,9 @@ def bench_resolution(resolution: int, quick: bool, threads: int, matmul: Any) ->
             "model_gflops": round(flops / light / 1e9, 1),
         }
         matmul()  # re-measure the ceiling between configurations
-    workers = int(cfg.trainer.num_workers)
+    from faceswap.commands.training_config import loader_workers
+
+    workers = loader_workers(cfg)  # 0 on 2 CPUs: the rate of loading in the training process
     delivered = data_rate(cfg, batch, 4 if quick else 12, workers)
     consumed = out["gan"]["images_per_s"]
     out["channels_last"] = bool(cfg.trainer.channels_last)

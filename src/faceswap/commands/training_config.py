@@ -36,7 +36,7 @@ from faceswap.training.phases import PhaseSettings, build_plan
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import ensure_writable_dir
 from faceswap.utils.logging import console
-from faceswap.utils.threads import available_cpus, plan_threads
+from faceswap.utils.threads import auto_workers, available_cpus, plan_threads
 
 
 def plain(node: Any) -> Any:
@@ -104,7 +104,7 @@ def build_datamodule(
         resolution=int(resolution or cfg.model.resolution),
         augment=augment,
         batch_size=int(cfg.train.batch_size),
-        num_workers=int(cfg.trainer.num_workers),
+        num_workers=loader_workers(cfg),
         seed=int(cfg.seed),
         pretrain_identities=list(pretrain),
         max_faces=int(cfg.train.get("max_faces", 0) or 0),
@@ -132,14 +132,29 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
 
 
+def loader_workers(cfg: DictConfig) -> int:
+    """`trainer.num_workers`, or when null the rule for a DataLoader beside CPU training or feeding a GPU, over
+    the CPUs of one training process."""
+    requested = cfg.trainer.get("num_workers")
+    lightning = cfg.trainer.lightning
+    accelerator = str(lightning.accelerator)
+    cpus = max(1, available_cpus() // _processes(accelerator, lightning.get("devices", 1)))
+    kind = "cpu_loader" if accelerator == "cpu" else "loader"
+    return auto_workers(None if requested is None else int(requested), kind, cpus)
+
+
+def _processes(accelerator: str, devices: Any) -> int:
+    """Training processes sharing this machine's CPUs (a multi-process CPU run); 1 otherwise."""
+    return int(devices) if accelerator == "cpu" and isinstance(devices, int) and devices > 1 else 1
+
+
 def training_threads(requested: int, accelerator: str, devices: Any) -> int:
     """Intra-op threads: `requested` if > 0, else `utils.threads.plan_threads` over the CPUs this process may use,
     shared by the training processes of a multi-process CPU run. DataLoader workers get no core of their own: a
     worker needs ~0.1 core here, and an idle core costs a 2-core machine half its speed."""
     if requested > 0:
         return requested
-    processes = int(devices) if accelerator == "cpu" and isinstance(devices, int) and devices > 1 else 1
-    return plan_threads(None, cpus=max(1, available_cpus() // processes)).intra_op
+    return plan_threads(None, cpus=max(1, available_cpus() // _processes(accelerator, devices))).intra_op
 
 
 class Trainers:

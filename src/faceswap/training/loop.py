@@ -150,6 +150,7 @@ def train(run: TrainingRun, name: str) -> dict[str, Any]:
         "skipped_steps": int(module.skipped_steps),
         "seconds": {k: round(v, 2) for k, v in timings.items()},
         "threads": torch.get_num_threads(),  # CPU results depend on it (float summation order), like bench's
+        "loader_workers": run.datamodule.num_workers,  # 0: batches made in the training process
         "checkpoint": str(last),
         "generator": str(export),
         "preview": str(previews / "latest.png"),

@@ -77,7 +77,7 @@ RULES: list[Rule] = [
     Rule("module.optimizer_d.lr", float, 0.0, 1.0),
     Rule("finetune.steps", int, 1),
     Rule("loss.terms.gan.weight", float, 0.0),
-    Rule("trainer.num_workers", int, 0, 64),
+    Rule("trainer.num_workers", int, 0, 64, nullable=True),
     Rule("swap.direction", str, choices=["a2b", "b2a", "a2a", "b2b"]),
     Rule("swap.batch_size", int, 1),
     Rule("swap.crf", int, 0, 51),
