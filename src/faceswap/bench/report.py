@@ -62,54 +62,7 @@ def render_markdown(res: dict[str, Any]) -> str:
     lines = ["# Detector benchmark", ""]
     lines += _protocol_section(res)
     lines += videos_section(res)
-    methods = res.get("methods", [])
-    main = res.get("main", {})
-    lines += ["## Test AUC (frame level) per detector and method (95 % CI: resampling videos)", ""]
-    header = [
-        "detector",
-        *methods,
-        "all",
-        "95% CI (all)",
-        "video AUC",
-        "video 95% CI",
-        "videos real / fake",
-        "AP",
-        "EER",
-        "acc real",
-        "acc fake",
-        "TPR@1%FPR",
-        "ms/frame",
-    ]
-    rows, prov_rows = [], []
-    for name in ordered(res, main):
-        per_method = main[name]
-        a = per_method["all"]
-        ci = a.get("auc_ci95") or [None, None]
-        row = [
-            name,
-            *[fmt(per_method[m]["auc"]) for m in methods],
-            fmt(a["auc"]),
-            f"[{fmt(ci[0])}, {fmt(ci[1])}]",
-            fmt(a["video_auc"]),
-            interval(a.get("video_auc_ci95")),
-            videos(a),
-            fmt(a["ap"]),
-            fmt(a["eer"]),
-            fmt(a["acc_real"]),
-            fmt(a["acc_fake"]),
-            fmt(a["tpr_at_1fpr"]),
-            fmt(res["detectors"][name].get("ms_per_frame"), 2),
-        ]
-        (rows if res["detectors"][name].get("in_average", True) else prov_rows).append(row)
-    avg = res.get("average", {})
-    rows.append(["**average**", *[fmt(avg.get(m)) for m in methods], fmt(avg.get("all"))] + [""] * 10)
-    lines += [*table(header, rows + prov_rows), ""]
-    if prov_rows:
-        lines += [
-            "Detectors below the average row are kept out of it: provenance reads metadata, not pixels; an oracle "
-            "(see Protocol: oracle_detectors) is given more than a deployed detector.",
-            "",
-        ]
+    lines += _main_section(res)
     lines += _skipped_section(res)
     lines += excluded_section(res)
     lines += video_level_section(res)
@@ -119,6 +72,60 @@ def render_markdown(res: dict[str, Any]) -> str:
     lines += cross_dataset_section(res)
     lines += _robustness_section(res)
     return "\n".join(lines) + "\n"
+
+
+_MAIN_COLUMNS = [
+    "all",
+    "95% CI (all)",
+    "video AUC",
+    "video 95% CI",
+    "videos real / fake",
+    "AP",
+    "EER",
+    "acc real",
+    "acc fake",
+    "TPR@1%FPR",
+    "ms/frame",
+]
+
+
+def _main_section(res: dict[str, Any]) -> list[str]:
+    """Test AUC per detector and method, the average row, then the detectors kept out of the average."""
+    methods, main = res.get("methods", []), res.get("main", {})
+    lines = ["## Test AUC (frame level) per detector and method (95 % CI: resampling videos)", ""]
+    rows, prov_rows = [], []
+    for name in ordered(res, main):
+        row = [name, *[fmt(main[name][m]["auc"]) for m in methods], *_main_cells(res, name)]
+        (rows if res["detectors"][name].get("in_average", True) else prov_rows).append(row)
+    avg = res.get("average", {})
+    rows.append(["**average**", *[fmt(avg.get(m)) for m in methods], fmt(avg.get("all"))] + [""] * 10)
+    lines += [*table(["detector", *methods, *_MAIN_COLUMNS], rows + prov_rows), ""]
+    if prov_rows:
+        lines += [
+            "Detectors below the average row are kept out of it: provenance reads metadata, not pixels; an oracle "
+            "(see Protocol: oracle_detectors) is given more than a deployed detector.",
+            "",
+        ]
+    return lines
+
+
+def _main_cells(res: dict[str, Any], name: str) -> list[str]:
+    """One detector's cells after its per-method AUCs, in _MAIN_COLUMNS order."""
+    a = res["main"][name]["all"]
+    ci = a.get("auc_ci95") or [None, None]
+    return [
+        fmt(a["auc"]),
+        f"[{fmt(ci[0])}, {fmt(ci[1])}]",
+        fmt(a["video_auc"]),
+        interval(a.get("video_auc_ci95")),
+        videos(a),
+        fmt(a["ap"]),
+        fmt(a["eer"]),
+        fmt(a["acc_real"]),
+        fmt(a["acc_fake"]),
+        fmt(a["tpr_at_1fpr"]),
+        fmt(res["detectors"][name].get("ms_per_frame"), 2),
+    ]
 
 
 def _protocol_section(res: dict[str, Any]) -> list[str]:

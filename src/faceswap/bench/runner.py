@@ -3,7 +3,7 @@
 Every detector is fitted once on all fake methods (main table, ROC, robustness, cross-dataset) and,
 when it learns from fakes, once per method for the cross-method matrix and once per held-out family.
 Perturbed test sets are built once per (perturbation, level) and scored by every fitted detector.
-`run_repeats` refits on re-drawn splits for mean +- sd.
+`faceswap.bench.repeats.run_repeats` refits on re-drawn splits for mean +- sd.
 
 Detectors get `DetectorInput` (no labels, methods, ids or paths; labels go to `fit` separately);
 the runner keeps `Samples` for metrics. Rows a detector declines score NaN and leave its metrics.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +38,9 @@ from faceswap.bench.transfer import cross_dataset, leave_one_family_out
 from faceswap.utils.errors import FaceswapError
 from faceswap.utils.logging import get_logger
 
-__all__ = ["Protocol", "Splits", "only_method", "run_benchmark", "run_repeats"]
+__all__ = ["DetectorFactory", "Protocol", "Splits", "only_method", "per_method", "run_benchmark"]
 log = get_logger(__name__)
 DetectorFactory = Callable[[], Detector]
-REPEAT_METRICS = ("auc", "video_auc", "ap", "eer", "tpr_at_1fpr")
 
 
 def run_benchmark(
@@ -163,7 +162,7 @@ def _evaluate(
     scores = detector.score(inputs.test)
     t2 = time.perf_counter()
     entry.update(fit_seconds=round(t1 - t0, 3), ms_per_frame=round(1000 * (t2 - t1) / max(1, len(splits.test)), 3))
-    results["main"][name], results["roc"][name] = _per_method(splits, scores, protocol)
+    results["main"][name], results["roc"][name] = per_method(splits, scores, protocol)
     methods = splits.methods
     if protocol.cross_method and len(methods) > 1:
         results["cross_method"][name] = _cross_method(factory, detector, scores, splits, inputs, methods)
@@ -176,7 +175,7 @@ def _evaluate(
     return entry, detector
 
 
-def _per_method(
+def per_method(
     splits: Splits, scores: np.ndarray, protocol: Protocol, with_roc: bool = True
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Summary (and thinned ROC curve) on test reals + each method's fakes, and on "all"."""
@@ -268,48 +267,3 @@ def _average(results: dict[str, Any], fitted: Mapping[str, Detector]) -> dict[st
         values = [results["main"][n][method]["auc"] for n in names if not math.isnan(results["main"][n][method]["auc"])]
         avg[method] = float(np.mean(values)) if values else math.nan
     return avg
-
-
-def run_repeats(
-    draws: Sequence[Splits],
-    factories: Mapping[str, DetectorFactory],
-    protocol: Protocol,
-    first: Mapping[str, Any],
-    on_step: Callable[[str], None] | None = None,
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """Refit every detector on each re-drawn split; mean +- sd per detector, method and metric.
-
-    `first` is `run_benchmark`'s result (repeat 0, the stored split); `draws` are the other splits.
-    """
-    step = on_step or (lambda msg: log.info(msg))
-    runs: dict[str, list[dict[str, Any]]] = {n: [m] for n, m in first["main"].items()}
-    for r, splits in enumerate(draws, start=1):
-        rng = np.random.default_rng(protocol.seed + r)
-        train, val, test = (detector_input(s, rng) for s in (splits.train, splits.val, splits.test))
-        for name in runs:
-            step(f"repeat {r + 1}/{len(draws) + 1}: {name}")
-            det = factories[name]()
-            if det.skip_reason(train) or det.skip_reason(test):
-                continue
-            try:
-                scores = det.fit(train, splits.train.labels, val, splits.val.labels).score(test)
-            except FaceswapError:
-                continue
-            runs[name].append(_per_method(splits, scores, protocol, with_roc=False)[0])
-    return {name: _mean_sd(per_run) for name, per_run in runs.items()}
-
-
-def _mean_sd(per_run: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """{method: {metric: {"mean", "sd", "values"}}} over the runs in which the metric is defined."""
-    out: dict[str, dict[str, Any]] = {}
-    for method in per_run[0]:
-        out[method] = {}
-        for metric in REPEAT_METRICS:
-            values = [float(run[method][metric]) if method in run else math.nan for run in per_run]
-            finite = [v for v in values if math.isfinite(v)]
-            out[method][metric] = {
-                "mean": float(np.mean(finite)) if finite else math.nan,
-                "sd": float(np.std(finite, ddof=1)) if len(finite) > 1 else math.nan,
-                "values": values,
-            }
-    return out

@@ -12,8 +12,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from faceswap.bench.datasets import Dataset, cross_test_set, method_families, read_dataset, redraw_splits
 from faceswap.bench.detectors import DETECTORS, Detector, create_detector
+from faceswap.bench.repeats import run_repeats
 from faceswap.bench.report import write_report
-from faceswap.bench.runner import Protocol, Splits, run_benchmark, run_repeats, work_units
+from faceswap.bench.runner import Protocol, Splits, run_benchmark, work_units
 from faceswap.bench.samples import Samples
 from faceswap.commands.keys import translated
 from faceswap.synth.index import index_path
@@ -123,6 +124,19 @@ def protocol_record(dataset: str, splits: Splits, protocol: Protocol, seeds: lis
     }
 
 
+def _protocol(cfg: DictConfig) -> Protocol:
+    """The protocol knobs of `bench.*` and the run's seed."""
+    bc = cfg.bench
+    return Protocol(
+        seed=int(cfg.seed),
+        n_boot=int(bc.n_boot),
+        cross_method=bool(bc.cross_method),
+        robustness=selected_perturbations(bc),  # type: ignore[arg-type]
+        leave_one_family_out=bool(bc.leave_one_family_out),
+        min_videos=int(bc.min_test_videos),
+    )
+
+
 @translated("bench")
 def run(cfg: DictConfig) -> dict[str, Any]:
     bc = cfg.bench
@@ -136,15 +150,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     data = read_dataset(str(cfg.paths.synthetic_dir), bc.get("crop_size"))
     doc, splits = data.doc, splits_of(data, [r["split"] for r in data.records])
     factories = detector_factories(cfg)
-    robustness = selected_perturbations(bc)
-    protocol = Protocol(
-        seed=int(cfg.seed),
-        n_boot=int(bc.n_boot),
-        cross_method=bool(bc.cross_method),
-        robustness=robustness,  # type: ignore[arg-type]
-        leave_one_family_out=bool(bc.leave_one_family_out),
-        min_videos=int(bc.min_test_videos),
-    )
+    protocol = _protocol(cfg)
     repeats = int(bc.repeats)
     if repeats < 1:
         raise ConfigError(f"bench.repeats={repeats}", "set bench.repeats to 1 (the stored split) or more")

@@ -116,7 +116,7 @@ def _write_frame(
     publisher: Publisher | None = None,
 ) -> dict[str, int]:
     size = opts.crop_size
-    matrix = crop_matrix(tf.landmarks, size, opts.crop_scale)
+    matrix = crop_matrix(tf.landmarks, size, opts.crop_scale)  # [2,3] frame -> crop
     lm_src = warp_points(tf.landmarks, matrix)
     common = _common_fields(tf, matrix, lm_src, opts)
     counts: dict[str, int] = {}
@@ -149,17 +149,32 @@ def _write_frame(
         if fake is None or float(fake.frame.mask.max()) < MIN_MASK:
             counts[f"{method.name} (empty mask, skipped)"] = 1  # nothing was changed: not a fake
             continue
-        crop = warp_image(fake.frame.image, matrix, size)
-        published = publisher.write(method.name, tf, fake.frame.image) if publisher else None
-        fake_fields = {
-            "mask": warp_mask(fake.frame.mask, matrix, size),
-            "landmarks": crop_landmarks(crop, lm_src, landmarker),
-            "source_identity": fake.source_identity,
-            "published": published,
-            **fake.fields,
-        }
+        crop, fake_fields = _frame_fake_crop(tf, fake, method, matrix, lm_src, opts, landmarker, publisher)
         counts[method.name] = _add_fake(writer, method, crop, fake_fields, common)
     return counts
+
+
+def _frame_fake_crop(
+    tf: TargetFrame,
+    fake: Fake,
+    method: Manipulation,
+    matrix: np.ndarray,  # [2,3] frame -> crop
+    lm_src: np.ndarray,  # [68,2] the source points in crop px
+    opts: BuildOptions,
+    landmarker: Landmarker | None,
+    publisher: Publisher | None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """A frame-space fake cut to the crop of its target frame, its fields, and its frame published if asked."""
+    crop = warp_image(fake.frame.image, matrix, opts.crop_size)
+    published = publisher.write(method.name, tf, fake.frame.image) if publisher else None
+    fields = {
+        "mask": warp_mask(fake.frame.mask, matrix, opts.crop_size),
+        "landmarks": crop_landmarks(crop, lm_src, landmarker),
+        "source_identity": fake.source_identity,
+        "published": published,
+        **fake.fields,
+    }
+    return crop, fields
 
 
 def _add_fake(

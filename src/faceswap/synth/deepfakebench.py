@@ -83,35 +83,10 @@ def import_deepfakebench(
         )
     if label_dict is None and json_path.with_suffix(".label_dict.json").is_file():
         label_dict = json.loads(json_path.with_suffix(".label_dict.json").read_text())
-    doc = json.loads(json_path.read_text())
-    samples = []
-    frame_paths = []
-    for dataset, labels in doc.items():
-        for name, splits in labels.items():
-            label = _label_of(name, label_dict)
-            for split, node in splits.items():
-                for video, (comp, entry) in _videos(node).items():
-                    masks = entry.get("masks") or []
-                    for i, frame in enumerate(entry["frames"]):
-                        frame_paths.append(Path(frame).resolve())
-                        samples.append(
-                            {
-                                "id": f"{name}/{video}/{i}",
-                                "file": str(Path(frame).resolve()),
-                                "label": label,
-                                "method": "real" if label == 0 else name,
-                                "video_id": f"{dataset}/{video}",
-                                "frame_index": i,
-                                "split": split,
-                                "mask": str(Path(masks[i]).resolve()) if i < len(masks) else None,
-                                "compression": comp,
-                                "landmarks": None,
-                                **({"family": entry["family"]} if entry.get("family") else {}),
-                            }
-                        )
+    samples = _samples(json.loads(json_path.read_text()), label_dict)
     if not samples:
         raise FaceswapError(f"{json_path} lists no frames", "check that it is a DeepfakeBench dataset JSON")
-    data_root = Path(os.path.commonpath([str(p) for p in frame_paths]))
+    data_root = Path(os.path.commonpath([rec["file"] for rec in samples]))
     data_root = data_root if data_root.is_dir() else data_root.parent
     for rec in samples:
         rec["file"] = os.path.relpath(rec["file"], data_root)
@@ -128,3 +103,31 @@ def import_deepfakebench(
         methods=methods,
         protocol={"split_rule": "as given by the DeepfakeBench JSON", "source": str(json_path)},
     )
+
+
+def _samples(doc: dict[str, Any], label_dict: dict[str, int] | None) -> list[dict[str, Any]]:
+    """One record per frame the JSON lists ({dataset: {label name: {split: videos}}}), with absolute paths."""
+    samples = []
+    for dataset, labels in doc.items():
+        for name, splits in labels.items():
+            label = _label_of(name, label_dict)
+            for split, node in splits.items():
+                for video, (comp, entry) in _videos(node).items():
+                    masks = entry.get("masks") or []
+                    for i, frame in enumerate(entry["frames"]):
+                        samples.append(
+                            {
+                                "id": f"{name}/{video}/{i}",
+                                "file": str(Path(frame).resolve()),
+                                "label": label,
+                                "method": "real" if label == 0 else name,
+                                "video_id": f"{dataset}/{video}",
+                                "frame_index": i,
+                                "split": split,
+                                "mask": str(Path(masks[i]).resolve()) if i < len(masks) else None,
+                                "compression": comp,
+                                "landmarks": None,
+                                **({"family": entry["family"]} if entry.get("family") else {}),
+                            }
+                        )
+    return samples

@@ -166,28 +166,7 @@ def import_ffpp(
     """
     writer = DatasetWriter(out_dir, crop_size)
     for video in videos:
-        info = probe(video.path)
-        wanted = set(np.linspace(0, max(info.frames - 1, 0), frames_per_video).round().astype(int).tolist())
-        for vf in read_video(video.path, indices=wanted):
-            crop, lm = _face_crop(vf.image, crop_size, crop_scale, face_landmarks)
-            if crop is None:
-                continue
-            writer.add(
-                crop,
-                label=video.label,
-                method=video.method,
-                video_id=video.target,
-                frame_index=vf.index,
-                landmarks=lm,
-                source_identity=video.source,
-                target_identity=video.target,
-                timestamp=round(vf.time, 4),
-                media=str(video.path),
-                has_audio=info.has_audio,
-                compression=video.compression,
-                split=video.split,
-                **({"family": video.family} if video.family else {}),
-            )
+        _add_video(writer, video, frames_per_video, crop_size, crop_scale, face_landmarks)
     preset = all(v.split for v in videos)
     methods = {
         v.method: {"kind": "imported", "from": "FaceForensics++", "family": v.family} for v in videos if v.label == 1
@@ -205,6 +184,39 @@ def import_ffpp(
             "source": "FaceForensics++",
         },
     )
+
+
+def _add_video(
+    writer: DatasetWriter,
+    video: FFVideo,
+    frames_per_video: int,
+    crop_size: int,
+    crop_scale: float,
+    face_landmarks: Callable[[np.ndarray], np.ndarray | None] | None,
+) -> None:
+    """`frames_per_video` evenly spaced frames of one video, cropped and added with its labels."""
+    info = probe(video.path)
+    wanted = set(np.linspace(0, max(info.frames - 1, 0), frames_per_video).round().astype(int).tolist())
+    for vf in read_video(video.path, indices=wanted):
+        crop, lm = _face_crop(vf.image, crop_size, crop_scale, face_landmarks)
+        if crop is None:
+            continue
+        writer.add(
+            crop,
+            label=video.label,
+            method=video.method,
+            video_id=video.target,
+            frame_index=vf.index,
+            landmarks=lm,
+            source_identity=video.source,
+            target_identity=video.target,
+            timestamp=round(vf.time, 4),
+            media=str(video.path),
+            has_audio=info.has_audio,
+            compression=video.compression,
+            split=video.split,
+            **({"family": video.family} if video.family else {}),
+        )
 
 
 def _face_crop(
