@@ -110,3 +110,26 @@ def test_ema_note_warns_only_when_the_ramp_up_caps_the_whole_run() -> None:
     assert "raise module.ema_rampup to 0.2 " in note  # the cap grows with the ramp-up: 0.2 x 40,000 = 8,000
     assert ema_halflife_note(2000.0, 0.05, run_images=40_000) is None  # reached on the last step
     assert ema_halflife_note(8000.0, 0.0, run_images=40_000) is None  # no ramp-up: the half-life applies
+
+
+def test_the_ema_note_is_for_settings_the_user_gave(tmp_path) -> None:
+    """A budget-sized cpu_hour (and its finetune) is shorter than the experiment's half-life was set for: no note
+    telling the user to change a setting they never touched; a half-life given on the command line gets one."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+
+    from faceswap.cli import config_dir
+    from faceswap.commands import training_config as build
+
+    sized = ["experiment=cpu_hour", "train.steps=1000", "model.generator.dec_dims=8"]
+    try:
+        for overrides, noted in ((sized, False), ([*sized, "module.ema_halflife_images=4000"], True)):
+            with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+                cfg = compose("train", [f"paths.root_dir={tmp_path}", *overrides], return_hydra_config=True)
+            HydraConfig.instance().set_config(cfg)
+            plan = build.phase_plan(cfg, cfg.phases, int(cfg.train.steps))
+            module = build.build_module(cfg, plan, list(cfg.data.pair))
+            assert module.ema_halflife_images > module.ema_rampup * 8_000  # capped for the whole run either way
+            assert bool(build.ema_notes(module, plan)) == noted, overrides
+    finally:
+        HydraConfig.instance().cfg = None  # type: ignore[assignment]

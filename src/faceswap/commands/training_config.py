@@ -206,20 +206,33 @@ def loop_options(cfg: DictConfig) -> LoopOptions:
     )
 
 
+EMA_KEYS = ("module.ema_halflife_images", "module.ema_rampup")
+
+
 def ema_notes(module: SwapModule, plan: Sequence[PhaseSettings]) -> tuple[str, ...]:
-    """Say so when the EMA half-life the user set is never reached in this run (the ramp-up caps it); quiet
-    on the shipped settings, where a short run is capped by design (SG2ADA)."""
-    shipped = inspect.signature(SwapModule).parameters
-    if (module.ema_halflife_images, module.ema_rampup) == (
-        shipped["ema_halflife_images"].default,
-        shipped["ema_rampup"].default,
-    ):
+    """Say so when an EMA half-life the user set is never reached in this run (the ramp-up caps it). Quiet on
+    settings the user did not give: the shipped ones and an experiment's, whose half-life fits the length they
+    configure, so a shorter run (a budget-sized `cpu_hour`, a finetune, debug) is capped by design (SG2ADA)."""
+    if not _ema_set_by_user(module):
         return ()
     run_images = sum(phase.steps * phase.batch_size for phase in plan)
     note = ema_halflife_note(
         module.ema_halflife_images, module.ema_rampup, run_images, "module.ema_halflife_images", "module.ema_rampup"
     )
     return (note,) if note else ()
+
+
+def _ema_set_by_user(module: SwapModule) -> bool:
+    """Whether the command line sets one of EMA_KEYS; outside a Hydra run (tests, notebooks), whether the
+    module's EMA settings differ from the shipped defaults."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        given = {item.split("=", 1)[0].lstrip("+~") for item in HydraConfig.get().overrides.task}
+        return any(key in given for key in EMA_KEYS)
+    shipped = inspect.signature(SwapModule).parameters
+    defaults = (shipped["ema_halflife_images"].default, shipped["ema_rampup"].default)
+    return (module.ema_halflife_images, module.ema_rampup) != defaults
 
 
 # ---- whole runs -----------------------------------------------------------------------------------
