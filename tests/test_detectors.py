@@ -165,3 +165,40 @@ def test_refits_on_subsets_reuse_the_row_features_and_perturbed_pixels_do_not(x:
     flipped = rows.with_crops(np.ascontiguousarray(rows.crops[:, :, ::-1]))
     np.testing.assert_array_equal(det.features_parallel(flipped), real_features(flipped))
     assert sum(calls[counted:]) >= len(rows)  # the flipped crops were featurised
+
+
+def _srm_by_definition(crop: np.ndarray, q: float, t: int) -> np.ndarray:
+    """srm's features written out plainly: per-map quantised histograms, |r| mean and std, luma co-occurrence."""
+    import cv2
+
+    from faceswap.bench.detectors.base import to_gray
+    from faceswap.bench.detectors.srm import SRM_FILTERS
+
+    luma = np.clip(to_gray(crop[None])[0] + 0.5, 0, 255).astype(np.uint8)
+    kernels = [(k.astype(np.float32), d) for k, d in SRM_FILTERS.values()]
+
+    def res(plane: np.ndarray, k: np.ndarray, d: float) -> np.ndarray:
+        return cv2.filter2D(plane, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)[2:-2, 2:-2] * np.float32(1 / d)
+
+    maps = [res(np.ascontiguousarray(crop[..., c]), k, d) for c in range(3) for k, d in kernels]
+    edges = (np.arange(-t, t) + 0.5) * q  # r < edge, compared in float64 as written
+    hist = [np.diff([0, *[(m < e).sum() for e in edges], m.size]) / m.size for m in maps]
+    moments = [(np.abs(m).mean(), m.std()) for m in np.stack(maps)]
+    bins, cooc = 2 * t + 1, []
+    for k, d in kernels:
+        level = np.clip(np.rint(res(luma, k, d) / q), -t, t).astype(int) + t
+        pairs = level[:, :-1] * bins + level[:, 1:]
+        cooc.append(np.bincount(pairs.ravel(), minlength=bins * bins) / pairs.size)
+    return np.concatenate([np.ravel(hist), np.ravel(moments), np.concatenate(cooc)])
+
+
+@pytest.mark.parametrize(("q", "t"), [(1.0, 2), (0.3, 2), (1 / 3, 4)])
+def test_srm_features_are_their_definition_exactly(q: float, t: int) -> None:
+    """srm's fast path (one float32 compare per bin edge, in-place quantising) changes no feature bit."""
+    from faceswap.bench.detectors.srm import srm_features
+
+    rng = np.random.default_rng(5)
+    crops = rng.integers(0, 256, (4, 40, 40, 3), dtype=np.uint8)
+    crops[2] = crops[2] // 8 * 8  # flat steps put residuals on the bin edges
+    for crop, row in zip(crops, srm_features(crops, q, t), strict=True):
+        assert np.array_equal(row, _srm_by_definition(crop, q, t))
