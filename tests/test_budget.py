@@ -17,6 +17,18 @@ def test_cpu_hour_on_both_cpu_kinds() -> None:
     assert "2700 steps" in slow.describe() and "60.0 min" in slow.describe()
 
 
+def test_a_margin_keeps_part_of_the_budget_for_drift() -> None:
+    # the emulated slow EPYC: 0.713 s a GAN step, 314 s fixed; 5 % of the hour kept free
+    kept = plan_budget(0.713, 3600, 314, max_steps=5500, multiple=50, margin=0.05)
+    assert kept.steps == 4350 and kept.margin_s == 180  # (3600 - 180 - 314) / 0.713 = 4356
+    assert kept.overhead_s + kept.steps * kept.step_seconds <= 3600 - 180
+    assert "3.0 min of it kept for drift" in kept.describe()
+    assert plan_budget(0.713, 3600, 314, max_steps=5500, multiple=50).steps == 4600  # no margin: 59.9 of 60 min
+    assert plan_budget(0.545, 3600, 360, max_steps=5500, multiple=50, margin=0.05).steps == 5500  # fast: as configured
+    with pytest.raises(ValueError):
+        plan_budget(1.0, 100, margin=1.0)
+
+
 def test_rounds_down_and_reports_what_does_not_fit() -> None:
     assert steps_for_budget(1.0, 1000, 0, multiple=250) == 1000
     assert steps_for_budget(1.0, 999, 0, multiple=250) == 750

@@ -21,13 +21,15 @@ class BudgetPlan:
     budget_s: float
     overhead_s: float
     fits: bool  # False: the fixed overhead alone (or min_steps) exceeds the budget
+    margin_s: float = 0.0  # kept free for step times that drift from the timed ones
 
     def describe(self) -> str:
         minutes = (self.overhead_s + self.steps * self.step_seconds) / 60
         note = "" if self.fits else " (does not fit: the budget is too small for the minimum)"
+        kept = f", {self.margin_s / 60:.1f} min of it kept for drift" if self.margin_s else ""
         return (
             f"{self.steps} steps x {self.step_seconds:.3f} s + {self.overhead_s:.0f} s fixed = "
-            f"{minutes:.1f} of {self.budget_s / 60:.1f} min{note}"
+            f"{minutes:.1f} of {self.budget_s / 60:.1f} min{kept}{note}"
         )
 
 
@@ -58,18 +60,21 @@ def plan_budget(
     min_steps: int = 1,
     max_steps: int | None = None,
     multiple: int = 1,
+    margin: float = 0.0,
 ) -> BudgetPlan:
     """Steps that fit into `budget_s` after `overhead_s` of fixed work (preprocess, swap, eval, export, and the
-    steps already timed), rounded down to a `multiple` (e.g. the checkpoint interval), within [min_steps,
-    max_steps]. `max_steps` keeps a fast machine at the configured run instead of training longer."""
-    if step_seconds <= 0 or budget_s <= 0 or overhead_s < 0:
-        raise ValueError(f"step_seconds={step_seconds}, budget_s={budget_s}, overhead_s={overhead_s}")
-    fit = math.floor((budget_s - overhead_s) / step_seconds)
+    steps already timed) and a `margin` fraction of the budget kept free, rounded down to a `multiple` (e.g. the
+    checkpoint interval), within [min_steps, max_steps]. `max_steps` keeps a fast machine at the configured run
+    instead of training longer."""
+    if step_seconds <= 0 or budget_s <= 0 or overhead_s < 0 or not 0 <= margin < 1:
+        raise ValueError(f"step_seconds={step_seconds}, budget_s={budget_s}, overhead_s={overhead_s}, margin={margin}")
+    margin_s = margin * budget_s
+    fit = math.floor((budget_s - margin_s - overhead_s) / step_seconds)
     steps = (fit // multiple) * multiple if fit >= multiple else fit
     if max_steps is not None:
         steps = min(steps, max_steps)
     fits = steps >= min_steps
-    return BudgetPlan(max(steps, min_steps), step_seconds, budget_s, overhead_s, fits)
+    return BudgetPlan(max(steps, min_steps), step_seconds, budget_s, overhead_s, fits, margin_s)
 
 
 def steps_for_budget(step_seconds: float, budget_s: float, fixed_overhead_s: float = 0.0, **kw: int | None) -> int:
