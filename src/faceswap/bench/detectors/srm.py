@@ -50,13 +50,12 @@ def _float32_above(edge: float) -> np.float32:
     return e32 if float(e32) >= edge else np.nextafter(e32, np.float32(np.inf))
 
 
-def _crop_features(crop: np.ndarray, luma: np.ndarray, q: float, t: int) -> np.ndarray:
+def _crop_features(crop: np.ndarray, luma: np.ndarray, q: float, t: int, edges: list[np.float32]) -> np.ndarray:
     bins = 2 * t + 1
     res = _residuals([np.ascontiguousarray(crop[..., c]) for c in range(3)])  # [3K,H,W]
     n_maps, n_px = res.shape[0], res[0].size
     # histogram of clip(round(r / q), -t, t) from threshold counts (no quantised copy of every map)
     flat = res.reshape(n_maps, -1)
-    edges = [_float32_above((e + 0.5) * q) for e in range(-t, t)]  # bin edges between -t..t
     below = np.stack([np.count_nonzero(flat < e, axis=1) for e in edges], axis=1)  # [3K,2t]
     cum = np.concatenate([np.zeros((n_maps, 1)), below, np.full((n_maps, 1), n_px)], axis=1)
     hist = np.diff(cum, axis=1) / n_px  # [3K,B]
@@ -74,7 +73,8 @@ def _crop_features(crop: np.ndarray, luma: np.ndarray, q: float, t: int) -> np.n
 def srm_features(crops: np.ndarray, q: float = 1.0, t: int = 2) -> np.ndarray:
     """[N,S,S,3] uint8 -> [N,D] residual statistics."""
     luma = np.clip(to_gray(crops) + 0.5, 0, 255).astype(np.uint8)  # [N,S,S]
-    return np.stack([_crop_features(c, g, q, t) for c, g in zip(crops, luma, strict=True)])
+    edges = [_float32_above((e + 0.5) * q) for e in range(-t, t)]  # histogram bin edges between -t..t
+    return np.stack([_crop_features(c, g, q, t, edges) for c, g in zip(crops, luma, strict=True)])
 
 
 @DETECTORS.register("srm")
