@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,8 +18,11 @@ from faceswap.cli import config_dir
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
-# C2PA signing keys that tests make go to a throwaway folder, never the user's ~/.config/faceswap
-os.environ.setdefault("FACESWAP_CONFIG_HOME", tempfile.mkdtemp(prefix="faceswap-config-"))
+# C2PA signing keys that tests make go to a throwaway folder, never the user's ~/.config/faceswap;
+# removed when the test process that made it exits
+if "FACESWAP_CONFIG_HOME" not in os.environ:
+    os.environ["FACESWAP_CONFIG_HOME"] = tempfile.mkdtemp(prefix="faceswap-config-")
+    atexit.register(shutil.rmtree, os.environ["FACESWAP_CONFIG_HOME"], ignore_errors=True)
 
 # Overrides that make every command small enough for a 2-core CI machine.
 TINY: list[str] = ["debug=fast"]

@@ -6,9 +6,11 @@ Crops of the two embedded sample photos under random small similarity jitter, al
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -84,6 +86,7 @@ def write_faceset(faces_dir: Path, identity: str, photo: str, count: int, size: 
 def sample_faces(count: int = 12, size: int = 96) -> Path:
     """A cached faces dir with identities a (astronaut) and b (grace_hopper), plus c/d for pretraining."""
     root = Path(tempfile.mkdtemp(prefix="faceswap-test-faces-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # cached for the process, gone after it
     for seed, (identity, photo) in enumerate((("a", "a"), ("b", "b"), ("c", "a"), ("d", "b"))):
         write_faceset(root, identity, photo, count, size, seed=seed)
     return root
