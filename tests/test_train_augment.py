@@ -40,6 +40,27 @@ def test_augmenter_is_a_pure_function_of_its_seed() -> None:
     assert not np.array_equal(a1, t1)  # the input is warped/degraded, the target is not
 
 
+def test_masks_warped_together_move_as_each_would_alone() -> None:
+    """The masks go through the affine as one [R,R,M] array: the same pixels as M separate warps."""
+    from faceswap.data.augment import build_geometric
+
+    rng = np.random.default_rng(3)
+    face = _face()
+    masks = [(rng.random((64, 64)) > 0.5).astype(np.float32), rng.random((64, 64), dtype=np.float32)]
+    masks.append(np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64))
+    cfg = AugmentConfig()
+    geometric = build_geometric(cfg)
+    for seed in range(8):
+        _, _, together = Augmenter(cfg)(face, masks, seed=seed)
+        geometric_seed = int(np.random.default_rng(seed).integers(2**31))  # Augmenter's first draw without a reference
+        for mask, warped in zip(masks, together, strict=True):
+            geometric.set_random_seed(geometric_seed)
+            alone = geometric(image=face, mask=mask)["mask"]
+            assert warped.dtype == np.float32 and warped.flags.c_contiguous
+            np.testing.assert_array_equal(warped, alone)
+        assert seed > 0 or any(not np.array_equal(w, m) for w, m in zip(together, masks, strict=True))
+
+
 def test_colour_transfer_moves_statistics_toward_the_other_identity() -> None:
     face, mask = _face(), np.ones((64, 64), np.float32)
     reference = np.zeros_like(face)

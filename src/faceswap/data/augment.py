@@ -59,7 +59,7 @@ def random_warp(image: np.ndarray, rng: np.random.Generator, strength: float = 1
 
 
 def build_geometric(cfg: AugmentConfig) -> A.Compose:
-    """Flip + small affine, applied identically to input, target and every mask."""
+    """Flip + small affine, applied identically to the image (input and target start from it) and the masks."""
     return A.Compose(
         [
             A.HorizontalFlip(p=cfg.flip),
@@ -70,8 +70,7 @@ def build_geometric(cfg: AugmentConfig) -> A.Compose:
                 border_mode=cv2.BORDER_REFLECT_101,
                 p=1.0 if (cfg.scale or cfg.shift or cfg.rotate) else 0.0,
             ),
-        ],
-        additional_targets={"target": "image"},
+        ]
     )
 
 
@@ -122,8 +121,10 @@ class Augmenter:
             image = color_transfer(image, reference, self.cfg.ct_mode, masks[0] if masks else None)
         for i, comp in enumerate((self.geometric, self.photometric)):
             comp.set_random_seed(int(rng.integers(2**31)) + i)
-        out = self.geometric(image=image, target=image, masks=masks)
-        target, masks = out["target"], list(out["masks"])
+        # one warp for the image and one for all masks stacked [R,R,M] (each mask alone: same pixels, M calls)
+        out = self.geometric(image=image, mask=np.stack(masks, axis=-1)) if masks else self.geometric(image=image)
+        target = out["image"]
+        masks = [np.ascontiguousarray(out["mask"][..., i]) for i in range(len(masks))]
         target = self.photometric(image=target)["image"]  # the input is warped from this same image
         warped = (
             random_warp(target, rng, self.cfg.warp_strength, self.cfg.warp_grid) if self.cfg.random_warp else target
