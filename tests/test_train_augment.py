@@ -49,9 +49,9 @@ def test_masks_warped_together_move_as_each_would_alone() -> None:
     masks = [(rng.random((64, 64)) > 0.5).astype(np.float32), rng.random((64, 64), dtype=np.float32)]
     masks.append(np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64))
     cfg = AugmentConfig()
-    geometric = build_geometric(cfg)
+    augment, geometric = Augmenter(cfg), build_geometric(cfg)
     for seed in range(8):
-        _, _, together = Augmenter(cfg)(face, masks, seed=seed)
+        _, _, together = augment(face, masks, seed=seed)
         geometric_seed = int(np.random.default_rng(seed).integers(2**31))  # Augmenter's first draw without a reference
         for mask, warped in zip(masks, together, strict=True):
             geometric.set_random_seed(geometric_seed)
