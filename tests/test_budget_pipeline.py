@@ -45,6 +45,7 @@ def test_slow_machine_gets_the_steps_that_fit_and_a_rerun_keeps_them(
     assert torch.load(ckpt, weights_only=True)["global_step"] == 50
     record = json.loads((Path(cfg.paths.run_dir) / "budget.json").read_text())
     assert record["steps"] == {"train": 50} and record["plan"]["step_seconds"] == 0.01
+    assert record["machine"]["cpu_id"] and record["machine"]["cpus"] >= 1  # what the step was timed on
 
     def no_second_timing(cfg: DictConfig, steps: int) -> tuple[float, float]:
         raise AssertionError("a re-run must reuse budget.json, not time again")

@@ -56,7 +56,9 @@ def test_every_step_ran_and_left_its_artifacts(pipeline_run: tuple[Path, dict[st
     for rels in pipeline.ARTIFACTS.values():
         for rel in rels:
             assert (run_dir / rel).exists(), rel
-    assert json.loads((run_dir / "pipeline.json").read_text())["run_dir"] == summary["run_dir"]
+    written = json.loads((run_dir / "pipeline.json").read_text())
+    assert written["run_dir"] == summary["run_dir"]
+    assert written["machine"]["cpu"] and written["machine"]["cpus"] == summary["cpus"]  # the timings' machine
     assert any((run_dir / "faces" / "a").glob("*.png")) and any((run_dir / "faces" / "b").glob("*.png"))
     assert any((run_dir / "train" / "previews").glob("*.png"))
 

@@ -57,6 +57,7 @@ def test_train_writes_checkpoints_previews_and_export(fast_run: tuple[dict[str, 
     assert not list(out.rglob("*.part*"))  # atomic writes left nothing behind
     written = json.loads((out / "summary.json").read_text())
     assert written["threads"] == torch.get_num_threads() >= 1  # CPU numbers depend on it: recorded with them
+    assert written["machine"]["cpu_id"] and set(written["seconds"])  # and the machine the seconds came from
 
 
 def test_generator_contract_from_export_and_checkpoint(fast_run: tuple[dict[str, Any], Path]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -15,50 +14,13 @@ from typing import Any
 import numpy as np
 import torch
 
-ISA_FLAGS = {"AVX2": "avx2", "AVX-512": "avx512f", "AVX-512 BF16": "avx512_bf16", "AMX": "amx_tile"}
-
-
-def cpu_model() -> str:
-    """`lscpu`'s Model name, else /proc/cpuinfo's model name, else what Python knows."""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for line in _cpuinfo().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-def _cpuinfo() -> str:
-    try:
-        return Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return ""
-
-
-def vector_isa() -> dict[str, Any]:
-    """Vector extensions from /proc/cpuinfo flags and the kernel set torch dispatches to."""
-    flags: set[str] = set()
-    for line in _cpuinfo().splitlines():
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-            break
-    capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "unknown"
-    return {"flags": [name for name, flag in ISA_FLAGS.items() if flag in flags], "torch_capability": capability}
-
 
 def machine_info(device: str) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-    from faceswap.utils.threads import available_cpus
+    from faceswap.utils.machine import describe_machine
 
-    info = {
-        "cpu": cpu_model(),
-        "cpus": available_cpus(),
-        "isa": vector_isa(),
+    info: dict[str, Any] = {
+        **describe_machine(),
         "torch": torch.__version__,
         "device": device,
         "python": platform.python_version(),

@@ -24,6 +24,7 @@ from faceswap.training.timing import time_training_steps
 from faceswap.utils.budget import BudgetPlan, plan_budget, split_steps, steady_step_seconds
 from faceswap.utils.errors import ConfigError
 from faceswap.utils.io import atomic_write_json
+from faceswap.utils.machine import describe_machine
 
 STEP_KEYS = {"train": "train.steps", "finetune": "finetune.steps"}
 # Share of the budget kept free: a long run's mean step differs from the 12 timed ones by about this much either
@@ -92,7 +93,7 @@ def size_to_budget(cfg: DictConfig, elapsed_s: float, commands: list[str]) -> tu
             )
         steps = configured if plan.steps >= total else split_steps(plan.steps, configured)
         decision = BudgetDecision(plan, steps, configured, round(timing_s, 1))
-        atomic_write_json(record, asdict(decision))
+        atomic_write_json(record, asdict(decision) | {"machine": describe_machine()})  # the step time's machine
     sized = copy.deepcopy(cfg)
     with open_dict(sized):
         for name, n in decision.steps.items():

@@ -17,6 +17,7 @@ from faceswap.commands.budget import BudgetDecision, size_to_budget
 from faceswap.commands.keys import translated
 from faceswap.utils.io import atomic_write_json, ensure_writable_dir
 from faceswap.utils.logging import console, print_summary
+from faceswap.utils.machine import describe_machine, machine_line
 from faceswap.utils.threads import available_cpus
 
 # What each step leaves behind, relative to paths.run_dir (docs/architecture.md, "Run directory").
@@ -139,13 +140,14 @@ def _summary(run_dir: Path, steps: list[str], timings: dict[str, StepTime], resu
         "cpu_seconds": {k: round(v.cpu, 2) for k, v in timings.items()},
         "cpu_per_wall": {k: round(v.cpu_per_wall, 2) for k, v in timings.items()},
         "cpus": available_cpus(),
+        "machine": describe_machine(),
         "artifacts": artifacts,
         "results": scalars,
     }
 
 
 def _print(summary: dict[str, Any]) -> None:
-    table = Table(title=f"pipeline timings ({summary['cpus']} CPUs)", title_justify="left")
+    table = Table(title=f"pipeline timings ({machine_line(summary['machine'])})", title_justify="left")
     for column in ("step", "wall s", "CPU s", "CPU/wall"):
         table.add_column(
             column, justify="left" if column == "step" else "right", style="bold" if column == "step" else ""

@@ -21,6 +21,7 @@ from faceswap.training.previews import write_timelapse
 from faceswap.utils.errors import FaceswapError
 from faceswap.utils.io import atomic_write_json
 from faceswap.utils.logging import console, print_summary
+from faceswap.utils.machine import describe_machine
 
 
 class TrainerMaker(Protocol):
@@ -149,6 +150,7 @@ def train(run: TrainingRun, name: str) -> dict[str, Any]:
         "total_steps": sum(phase.steps for phase in run.plan),
         "skipped_steps": int(module.skipped_steps),
         "seconds": {k: round(v, 2) for k, v in timings.items()},
+        "machine": describe_machine(),  # what the seconds were measured on
         "threads": torch.get_num_threads(),  # CPU results depend on it (float summation order), like bench's
         "loader_workers": run.datamodule.num_workers,  # 0: batches made in the training process
         "checkpoint": str(last),

@@ -1,0 +1,84 @@
+"""Which machine a timing came from: CPU model, generation, vector ISA and CPU count, recorded beside every
+figure faceswap writes (pipeline.json, budget.json, train summary.json, scripts/benchmark.py).
+
+The same code runs 2x slower on some 2-core machines than on others (issue #21), and `lscpu` names every EPYC
+generation of these VMs "AMD EPYC", so the model name alone does not say which machine a number came from:
+family/model/stepping and the vector extensions do.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from pathlib import Path
+from typing import TypedDict
+
+import torch
+
+from faceswap.utils.threads import available_cpus
+
+ISA_FLAGS = {"AVX2": "avx2", "AVX-512": "avx512f", "AVX-512 BF16": "avx512_bf16", "AMX": "amx_tile"}
+CPUINFO = Path("/proc/cpuinfo")
+
+
+class MachineInfo(TypedDict):
+    cpu: str  # lscpu's Model name
+    cpu_id: str  # vendor, family, model, stepping
+    cpus: int  # CPUs this process may use (affinity, cgroup quota)
+    isa: list[str]  # vector extensions in ISA_FLAGS the CPU reports
+    torch_capability: str  # the kernel set torch dispatches to (AVX2, AVX512, ...)
+
+
+def _cpuinfo() -> str:
+    try:
+        return CPUINFO.read_text()
+    except OSError:
+        return ""
+
+
+def _first_processor(cpuinfo: str) -> dict[str, str]:
+    """The `key: value` lines of the first processor's block."""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip() and fields:
+            break
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def cpu_model() -> str:
+    """`lscpu`'s Model name, else /proc/cpuinfo's model name, else what Python knows."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return _first_processor(_cpuinfo()).get("model name") or platform.processor() or platform.machine()
+
+
+def cpu_id(cpuinfo: str | None = None) -> str:
+    """Vendor, family, model and stepping of the first CPU, e.g. "AuthenticAMD family 25 model 17 stepping 1"."""
+    fields = _first_processor(_cpuinfo() if cpuinfo is None else cpuinfo)
+    named = {"vendor_id": "", "cpu family": "family ", "model": "model ", "stepping": "stepping "}
+    return " ".join(prefix + fields[key] for key, prefix in named.items() if fields.get(key)) or "unknown"
+
+
+def vector_isa(cpuinfo: str | None = None) -> list[str]:
+    """The vector extensions of ISA_FLAGS that the first CPU's flags list."""
+    flags = set(_first_processor(_cpuinfo() if cpuinfo is None else cpuinfo).get("flags", "").split())
+    return [name for name, flag in ISA_FLAGS.items() if flag in flags]
+
+
+def describe_machine() -> MachineInfo:
+    capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "unknown"
+    return MachineInfo(
+        cpu=cpu_model(), cpu_id=cpu_id(), cpus=available_cpus(), isa=vector_isa(), torch_capability=capability
+    )
+
+
+def machine_line(info: MachineInfo) -> str:
+    """One line for a table title: "2 CPUs, AMD EPYC (AuthenticAMD family 25 model 17 stepping 1), AVX512"."""
+    return f"{info['cpus']} CPUs, {info['cpu']} ({info['cpu_id']}), {info['torch_capability']}"
