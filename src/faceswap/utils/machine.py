@@ -8,6 +8,7 @@ family/model/stepping and the vector extensions do.
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
 from pathlib import Path
@@ -72,11 +73,17 @@ def vector_isa(cpuinfo: str | None = None) -> list[str]:
     return [name for name, flag in ISA_FLAGS.items() if flag in flags]
 
 
-def describe_machine() -> MachineInfo:
+@functools.cache
+def _cpu_facts() -> tuple[str, str, tuple[str, ...], str]:
+    """What cannot change while the process runs, read once: one lscpu call and one read of /proc/cpuinfo."""
+    text = _cpuinfo()
     capability = torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "unknown"
-    return MachineInfo(
-        cpu=cpu_model(), cpu_id=cpu_id(), cpus=available_cpus(), isa=vector_isa(), torch_capability=capability
-    )
+    return cpu_model(), cpu_id(text), tuple(vector_isa(text)), capability
+
+
+def describe_machine() -> MachineInfo:
+    cpu, ident, isa, capability = _cpu_facts()
+    return MachineInfo(cpu=cpu, cpu_id=ident, cpus=available_cpus(), isa=list(isa), torch_capability=capability)
 
 
 def machine_line(info: MachineInfo) -> str:
