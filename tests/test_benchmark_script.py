@@ -26,6 +26,11 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
     assert results["ceiling"]["matmul_gflops_fp32"] > 0
     for area in ("ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"):
         assert "error" not in results[area], results[area]
+    assert results["ceiling"]["memory_copy_gbs"] > 1.0  # any machine streams more than 1 GB/s
+    for tag in ("rec", "gan"):  # the run's best ceiling is at least the one adjacent to each timing
+        entry = results["train"]["64px"][tag]
+        assert entry["matmul_gflops_adjacent"] <= results["train"]["matmul_gflops_fp32_best"]
+        assert entry["mfu_vs_adjacent_pct"] >= entry["mfu_vs_matmul_pct"]
     options = results["train_options"]
     assert options["separable_decoder"]["params_g_M"] < options["cpu_hour"]["params_g_M"]
     assert "| `ceiling.machine.cpu` |" in (tmp_path / "b.md").read_text()

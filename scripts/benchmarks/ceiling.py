@@ -1,5 +1,6 @@
-"""The machine's ceiling measured in the same run: fp32 matmul GFLOP/s on one core and on all cores, the CPU
-model and its vector ISA, a CUDA card's bf16/fp32 matmul rate when there is one, and video decode fps."""
+"""The machine's ceiling measured in the same run: fp32 matmul GFLOP/s on one core and on all cores, memory
+bandwidth, the CPU model and its vector ISA, a CUDA card's bf16/fp32 matmul rate when there is one, and video
+decode fps."""
 
 from __future__ import annotations
 
@@ -56,12 +57,37 @@ def matmul_gflops(
     return 2.0 * n**3 * reps / elapsed / 1e9
 
 
+def copy_gbs(threads: int, megabytes: int = 256, seconds: float = 1.0) -> float:
+    """All-core memory bandwidth (GB/s read + written) of a tensor copy far larger than any cache: the second
+    ceiling of a step whose activations stream through memory (matmul alone cannot tell such machines apart)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        src = torch.ones(megabytes * 2**20 // 4)
+        dst = torch.empty_like(src)
+        for _ in range(2):
+            dst.copy_(src)
+        reps, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            dst.copy_(src)
+            reps += 1
+        elapsed = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(before)
+    return 2 * src.numel() * 4 * reps / elapsed / 1e9
+
+
 def cpu_ceiling(cpus: int, seconds: float) -> dict[str, float]:
     """Best fp32 matmul rate of 1024² and 2048² products on one core and on all cores; the all-core figure is
     what every training utilisation in this benchmark divides by."""
     single = max(matmul_gflops("cpu", n, seconds / 4, threads=1) for n in (1024, 2048))
     every = max(matmul_gflops("cpu", n, seconds / 4, threads=cpus) for n in (1024, 2048))
-    return {"single_core": round(single, 1), "all_cores": round(every, 1), "scaling": round(every / single, 2)}
+    return {
+        "single_core": round(single, 1),
+        "all_cores": round(every, 1),
+        "scaling": round(every / single, 2),
+        "copy_gbs": round(max(copy_gbs(cpus, seconds=seconds / 8) for _ in range(2)), 1),
+    }
 
 
 def cuda_ceiling(seconds: float) -> dict[str, Any]:
@@ -110,6 +136,7 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
         "matmul_gflops_fp32": cpu["all_cores"],  # all cores: the ceiling every "% of matmul" refers to
         "matmul_gflops_fp32_single_core": cpu["single_core"],
         "matmul_core_scaling": cpu["scaling"],
+        "memory_copy_gbs": cpu["copy_gbs"],  # all cores, 256 MB tensors
         "cuda": cuda_ceiling(1.0 if quick else 3.0),
         "decode_fps_512": round(decode_fps(60 if quick else 200), 1),
     }
