@@ -31,6 +31,8 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
         entry = results["train"]["64px"][tag]
         assert entry["matmul_gflops_adjacent"] <= results["train"]["matmul_gflops_fp32_best"]
         assert entry["mfu_vs_adjacent_pct"] >= entry["mfu_vs_matmul_pct"]
+    profile = results["train"]["step_profile_64px_gan"]
+    assert profile["conv_share_pct"] >= 50 and profile["conv_gflops"] > 0  # convolution-bound on every CPU tried
     options = results["train_options"]
     assert options["separable_decoder"]["params_g_M"] < options["cpu_hour"]["params_g_M"]
     assert "| `ceiling.machine.cpu` |" in (tmp_path / "b.md").read_text()

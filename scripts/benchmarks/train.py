@@ -299,6 +299,9 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
     result["matmul_gflops_fp32_worst"] = round(min(rates), 1)  # how much the shared machine's load varied
     if threads > 1:
         result["thread_scaling_64px_gan"] = thread_scaling(compose_train(64, []), threads, 4 if quick else 10)
+    from benchmarks.step_profile import run_profile
+
+    result["step_profile_64px_gan"] = run_profile(compose_train(64, []), max(rates), 2 if quick else 5)
     return result
 
 
