@@ -83,3 +83,40 @@ def test_cpu_hour_has_a_budget_and_the_default_has_none(tmp_path: Path) -> None:
     videos = ["++data.identities.a.path=a.mp4", "++data.identities.b.path=b.mp4"]
     hour = compose_command("pipeline", tmp_path, ["experiment=cpu_hour", *videos], tiny=False)
     assert hour.pipeline.time_budget_min == 60
+
+
+def test_finetune_is_cut_when_train_ran_over_and_kept_when_it_did_not(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(budget, "timed_step_seconds", lambda cfg, steps: (1.2, 20.0))  # the 2-core EPYC
+    cfg = budget_cfg(tmp_path, "pipeline.time_budget_min=60", "train.steps=5000", "finetune.steps=500")
+    sized, decision = budget.size_to_budget(cfg, 100.0, ["train", "finetune"])  # 2500 + 250 (test above)
+    record = Path(cfg.paths.run_dir) / "budget.json"
+    before = record.read_text()
+    # on forecast (warm-up a little cheaper than the timed GAN step): finetune keeps its 250 steps
+    same_cfg, same = budget.recheck_finetune(sized, decision, 120.0 + 2850.0, 2850.0)
+    assert same is decision and same_cfg.finetune.steps == 250 and record.read_text() == before
+    # train 4 % over its 3000 s: 3600 - 180 margin - 3240 spent = 180 s left at 1.248 s a step = 144 steps
+    cut_cfg, cut = budget.recheck_finetune(sized, decision, 120.0 + 3120.0, 3120.0)
+    assert cut.steps == {"train": 2500, "finetune": 144} and cut_cfg.finetune.steps == 144
+    assert "4.0% over" in cut.note and "250 to 144" in cut.note and "may go over" not in cut.note
+    saved = budget.read_decision(record)  # a resumed run keeps the cut, and the machine the step was timed on
+    assert saved.steps == cut.steps and saved.note == cut.note and json.loads(record.read_text())["machine"]
+    # far over: finetune keeps 1 step and says the run may go over the budget
+    _, over = budget.recheck_finetune(sized, decision, 3590.0, 3470.0)
+    assert over.steps["finetune"] == 1 and "may go over" in over.note
+
+
+def test_pipeline_rechecks_the_budget_before_finetune(tmp_path: Path, monkeypatch) -> None:
+    # a 0.01 s step forecasts 40 steps in 0.4 s of a 0.6 s budget; the real train takes seconds, so finetune
+    # is cut to its minimum and the run says it may go over the budget
+    monkeypatch.setattr(budget, "timed_step_seconds", lambda cfg, steps: (0.01, 0.0))
+    cfg = budget_cfg(
+        tmp_path,
+        "pipeline.time_budget_min=0.01",
+        "pipeline.steps=[train,finetune]",
+        "train.steps=20",
+        "finetune.steps=20",
+    )
+    summary = pipeline.run(cfg)
+    assert summary["budget"]["steps"] == {"train": 20, "finetune": 1}
+    assert "cut from 20 to 1" in summary["budget"]["note"] and "may go over" in summary["budget"]["note"]
+    assert summary["results"]["finetune/steps"] == 1

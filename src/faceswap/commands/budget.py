@@ -4,8 +4,9 @@ A 2-core AVX-512 Xeon runs the cpu_hour GAN step in ~0.55-0.8 s, a 2-core AVX2 E
 fixed step count cannot hold 60 minutes on both. Before `train`, the pipeline times a few GAN steps through
 the real module, data pipeline and Lightning Trainer, and gives train + finetune the steps that fit after the
 time already spent and `pipeline.time_reserve_min` for the steps after them. A fast machine keeps the
-configured steps (never more). The decision is written to `<run_dir>/budget.json` and reused on a re-run, so
-an interrupted run resumes with the same phase plan.
+configured steps (never more). After train, finetune is cut to what still fits if train ran over its forecast
+(`recheck_finetune`). The decision is written to `<run_dir>/budget.json` and reused on a re-run, so an
+interrupted run resumes with the same phase plan.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import copy
 import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -41,6 +42,7 @@ class BudgetDecision:
     steps: dict[str, int]  # train / finetune -> steps
     configured: dict[str, int]
     timing_s: float  # what timing the steps cost (inside plan.overhead_s)
+    note: str = ""  # set when finetune was cut after train ran over its forecast (recheck_finetune)
 
     def describe(self) -> str:
         kept = self.steps == self.configured
@@ -94,13 +96,57 @@ def size_to_budget(cfg: DictConfig, elapsed_s: float, commands: list[str]) -> tu
         steps = configured if plan.steps >= total else split_steps(plan.steps, configured)
         decision = BudgetDecision(plan, steps, configured, round(timing_s, 1))
         atomic_write_json(record, asdict(decision) | {"machine": describe_machine()})  # the step time's machine
-    sized = copy.deepcopy(cfg)
-    with open_dict(sized):
-        for name, n in decision.steps.items():
-            OmegaConf.update(sized, STEP_KEYS[name], n)
-    return sized, decision
+    return with_steps(cfg, decision.steps), decision
 
 
 def read_decision(path: Path) -> BudgetDecision:
     data = json.loads(path.read_text())
-    return BudgetDecision(BudgetPlan(**data["plan"]), data["steps"], data["configured"], data["timing_s"])
+    return BudgetDecision(
+        BudgetPlan(**data["plan"]), data["steps"], data["configured"], data["timing_s"], data.get("note", "")
+    )
+
+
+def recheck_finetune(
+    cfg: DictConfig, decision: BudgetDecision, elapsed_s: float, train_wall_s: float
+) -> tuple[DictConfig, BudgetDecision]:
+    """After train, before finetune: cut finetune to the steps that still fit when train ran over its forecast.
+
+    The plan rests on 12 timed steps; a VM's step time drifts by 5-15 % over an hour (docs/benchmarks.md), and
+    finetune is the last place the budget can still be held. Finetune's steps cost the timed GAN step scaled by
+    train's overrun (never below 1: train's warm-up phase is cheaper than finetune's GAN steps). Never adds
+    steps; the cut is written to budget.json, so a resumed run keeps it.
+    """
+    planned, trained = decision.steps.get("finetune"), decision.steps.get("train")
+    if planned is None or trained is None:
+        return cfg, decision
+    forecast = trained * decision.plan.step_seconds
+    overrun = max(1.0, train_wall_s / forecast)
+    reserve = 60 * float(cfg.pipeline.time_reserve_min)
+    fit = plan_budget(
+        decision.plan.step_seconds * overrun,
+        decision.plan.budget_s,
+        elapsed_s + reserve,
+        max_steps=planned,
+        margin=DRIFT_MARGIN,
+    )
+    if fit.steps >= planned:
+        return cfg, decision
+    note = (
+        f"train took {train_wall_s / 60:.1f} min, {overrun - 1:.1%} over its {forecast / 60:.1f} min forecast: "
+        f"finetune cut from {planned} to {fit.steps} steps to hold pipeline.time_budget_min"
+        + ("" if fit.fits else " (even 1 step eats into the reserve and drift margin: the run may go over)")
+    )
+    recheck = replace(decision, steps={**decision.steps, "finetune": fit.steps}, note=note)
+    record = Path(cfg.paths.run_dir) / "budget.json"
+    saved = json.loads(record.read_text()) if record.is_file() else {}
+    atomic_write_json(record, saved | {"steps": recheck.steps, "note": note})
+    return with_steps(cfg, recheck.steps), recheck
+
+
+def with_steps(cfg: DictConfig, steps: dict[str, int]) -> DictConfig:
+    """A copy of `cfg` whose train.steps / finetune.steps are `steps`."""
+    sized = copy.deepcopy(cfg)
+    with open_dict(sized):
+        for name, n in steps.items():
+            OmegaConf.update(sized, STEP_KEYS[name], n)
+    return sized

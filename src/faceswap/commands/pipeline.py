@@ -13,7 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 from rich.table import Table
 
-from faceswap.commands.budget import BudgetDecision, size_to_budget
+from faceswap.commands.budget import BudgetDecision, recheck_finetune, size_to_budget
 from faceswap.commands.keys import translated
 from faceswap.utils.io import atomic_write_json, ensure_writable_dir
 from faceswap.utils.logging import console, print_summary
@@ -110,11 +110,20 @@ def run(cfg: DictConfig) -> dict[str, Any]:
             console.rule("[bold]budget")
             (cfg, budget), timings["budget"] = timed(size_to_budget, cfg, time.perf_counter() - wall, steps)
             console.print(budget.describe())
+        if name == "finetune" and budget is not None and "train" in timings:
+            cfg, budget = recheck_finetune(cfg, budget, time.perf_counter() - wall, timings["train"].wall)
+            if budget.note:
+                console.print(f"[yellow]budget:[/yellow] {budget.note}")
         results[name], timings[name] = run_step(name, cfg)
     timings["total"] = StepTime(time.perf_counter() - wall, cpu_seconds() - cpu)
     summary = _summary(run_dir, steps, timings, results)
     if budget is not None:
-        summary["budget"] = {"steps": budget.steps, "configured": budget.configured, "plan": budget.plan.describe()}
+        summary["budget"] = {
+            "steps": budget.steps,
+            "configured": budget.configured,
+            "plan": budget.plan.describe(),
+            "note": budget.note,
+        }
     atomic_write_json(run_dir / "pipeline.json", summary)
     _print(summary)
     return summary
