@@ -1,8 +1,9 @@
 """What a training step of `experiment=cpu_hour` costs under each speed option (issue #9's "quality per
 CPU-minute"): channels_last, torch.compile, depthwise-separable decoder convs, wider and deeper
-decoders, 96 px, the cycle loss.
+decoders, 96 px, the cycle loss, bf16 autocast (fast only on CPUs with AVX-512 BF16 or AMX).
 
     python scripts/benchmark.py --only train_options     (or: python scripts/benchmarks/train_options.py)
+    python scripts/benchmarks/train_options.py bf16_autocast      (named variants beside the cpu_hour baseline)
 
 The GAN step of the bare loop (the same step as SwapModule, see train.py) on real augmented batches, with the
 intra-op threads `trainer=cpu` uses (every core). Quality per option needs an hour-scale run each:
@@ -32,6 +33,7 @@ VARIANTS: dict[str, tuple[int, list[str], bool]] = {  # name: (resolution, overr
     "enc_dims_24": (64, ["model.generator.enc_dims=24"], False),
     "96px": (96, [], False),
     "cycle_loss_2": (64, ["loss.terms.cycle.weight=0.5", "loss.terms.cycle.samples=2"], False),
+    "bf16_autocast": (64, ["trainer.lightning.precision=bf16-mixed"], False),  # as Lightning's bf16-mixed
 }
 
 
@@ -46,10 +48,12 @@ def time_variant(resolution: int, overrides: list[str], compiled: bool, steps: i
     if compiled:
         gen, disc = torch.compile(gen), torch.compile(disc)
     step = build_bare(module, gen, disc)
+    bf16 = str(cfg.trainer.lightning.precision).startswith("bf16")  # the whole manual-optimisation step
     times = []
     for i, batch in enumerate(batches):
         t0 = time.perf_counter()
-        step(batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            step(batch)
         if i == warmup - 1:
             first = time.perf_counter() - start  # build + compile + the warm-up steps
         if i >= warmup:
@@ -62,13 +66,20 @@ def time_variant(resolution: int, overrides: list[str], compiled: bool, steps: i
     }
 
 
-def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
+def run(quick: bool = False, device: str = "cpu", names: list[str] | None = None) -> dict[str, Any]:
+    """Every variant (`names`: a subset, always with the `cpu_hour` baseline first)."""
     from faceswap.commands.training_config import training_threads
 
     threads = training_threads(0, "cpu", 1)  # as trainer=cpu with threads=0: every core
     torch.set_num_threads(threads)
     steps = 4 if quick else 20
-    names = ["cpu_hour", "separable_decoder"] if quick else list(VARIANTS)
+    if names:
+        unknown = sorted(set(names) - set(VARIANTS))
+        if unknown:
+            raise SystemExit(f"unknown variant(s) {unknown}: choose from {', '.join(VARIANTS)}")
+        names = ["cpu_hour", *(n for n in names if n != "cpu_hour")]
+    else:
+        names = ["cpu_hour", "separable_decoder"] if quick else list(VARIANTS)
     result: dict[str, Any] = {"threads": threads}
     for name in names:
         resolution, overrides, compiled = VARIANTS[name]
@@ -83,4 +94,5 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
 if __name__ == "__main__":
     import json
 
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
+    chosen = [a for a in sys.argv[1:] if not a.startswith("--")]
+    print(json.dumps(run(quick="--quick" in sys.argv, names=chosen or None), indent=2))

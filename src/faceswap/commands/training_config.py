@@ -33,6 +33,7 @@ from faceswap.training.export import generator_meta
 from faceswap.training.loop import LoopOptions, TrainingRun
 from faceswap.training.module import SwapModule
 from faceswap.training.phases import PhaseSettings, build_plan
+from faceswap.utils import machine
 from faceswap.utils.errors import ConfigError, FaceswapError
 from faceswap.utils.io import ensure_writable_dir
 from faceswap.utils.logging import console
@@ -186,6 +187,7 @@ def build_trainers(cfg: DictConfig, out_dir: Path, loggers: bool = True) -> Trai
     """The phases' Trainer factory; `loggers=False` for steps that are not part of the run (budget timing)."""
     quiet_lightning()
     lightning = cfg.trainer.lightning
+    check_cpu_precision(str(lightning.accelerator), str(lightning.get("precision", "32-true")))
     threads = int(cfg.trainer.get("threads", 0) or 0)
     torch.set_num_threads(training_threads(threads, str(lightning.accelerator), lightning.get("devices", 1)))
     specs: Mapping[str, Any] = (plain(cfg.logger.get("loggers")) or {}) if loggers else {}
@@ -193,6 +195,17 @@ def build_trainers(cfg: DictConfig, out_dir: Path, loggers: bool = True) -> Trai
         (out_dir / "logs").mkdir(parents=True, exist_ok=True)
     made = [instantiate(spec, save_dir=str(out_dir / "logs")) for _, spec in sorted(specs.items()) if spec]
     return Trainers(lightning, made, out_dir)
+
+
+def check_cpu_precision(accelerator: str, precision: str) -> None:
+    """bf16 on a CPU is 1.5x faster than fp32 where the CPU has bf16 hardware and 14x slower where it has not."""
+    if accelerator != "cpu" or not precision.startswith("bf16") or machine.native_bf16():
+        return
+    raise ConfigError(
+        f"trainer.lightning.precision={precision} on this CPU ({machine.describe_machine()['cpu']}, no AVX-512 BF16 "
+        "or AMX) runs about 14x slower than fp32",
+        "use trainer.lightning.precision=32-true",
+    )
 
 
 def loop_options(cfg: DictConfig) -> LoopOptions:

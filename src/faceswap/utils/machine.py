@@ -86,6 +86,13 @@ def describe_machine() -> MachineInfo:
     return MachineInfo(cpu=cpu, cpu_id=ident, cpus=available_cpus(), isa=list(isa), torch_capability=capability)
 
 
+def native_bf16(info: MachineInfo | None = None) -> bool:
+    """Whether the CPU computes bf16 in hardware (AVX-512 BF16 or AMX). Without it, bf16 autocast on the CPU
+    runs through conversions: 14x slower than fp32 for the 64 px GAN step (docs/benchmarks.md)."""
+    isa = (info or describe_machine())["isa"]
+    return "AVX-512 BF16" in isa or "AMX" in isa
+
+
 def machine_line(info: MachineInfo) -> str:
     """One line for a table title: "2 CPUs, AMD EPYC (AuthenticAMD family 25 model 17 stepping 1), AVX512"."""
     return f"{info['cpus']} CPUs, {info['cpu']} ({info['cpu_id']}), {info['torch_capability']}"
