@@ -37,44 +37,39 @@ def matmul_gflops(
 ) -> float:
     """Sustained matrix-multiply rate (GFLOP/s), the yardstick for model FLOP utilisation; `threads` > 0 runs
     the CPU on that many intra-op threads (0 = as set now)."""
-    before = torch.get_num_threads()
-    if threads > 0:
-        torch.set_num_threads(threads)
-    try:
-        a = torch.randn(n, n, device=device, dtype=dtype)
-        b = torch.randn(n, n, device=device, dtype=dtype)
-        for _ in range(3):
-            a @ b
-        _sync(device)
-        reps, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            a @ b
-            reps += 1
-        _sync(device)
-        elapsed = time.perf_counter() - start
-    finally:
-        torch.set_num_threads(before)
-    return 2.0 * n**3 * reps / elapsed / 1e9
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    return 2.0 * n**3 * _calls_per_second(lambda: a @ b, seconds, threads, lambda: _sync(device)) / 1e9
 
 
 def copy_gbs(threads: int, megabytes: int = 256, seconds: float = 1.0) -> float:
     """All-core memory bandwidth (GB/s read + written) of a tensor copy far larger than any cache: the second
     ceiling of a step whose activations stream through memory (matmul alone cannot tell such machines apart)."""
+    src = torch.ones(megabytes * 2**20 // 4)
+    dst = torch.empty_like(src)
+    return 2 * src.numel() * 4 * _calls_per_second(lambda: dst.copy_(src), seconds, threads) / 1e9
+
+
+def _calls_per_second(op: Any, seconds: float, threads: int, sync: Any = None) -> float:
+    """How often `op` runs per second, sustained over `seconds` after 3 warm-up calls, on `threads` intra-op
+    threads (0 = as set now); `sync` waits for an accelerator."""
     before = torch.get_num_threads()
-    torch.set_num_threads(threads)
+    if threads > 0:
+        torch.set_num_threads(threads)
     try:
-        src = torch.ones(megabytes * 2**20 // 4)
-        dst = torch.empty_like(src)
-        for _ in range(2):
-            dst.copy_(src)
+        for _ in range(3):
+            op()
+        if sync is not None:
+            sync()
         reps, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            dst.copy_(src)
+            op()
             reps += 1
-        elapsed = time.perf_counter() - start
+        if sync is not None:
+            sync()
+        return reps / (time.perf_counter() - start)
     finally:
         torch.set_num_threads(before)
-    return 2 * src.numel() * 4 * reps / elapsed / 1e9
 
 
 def cpu_ceiling(cpus: int, seconds: float) -> dict[str, float]:

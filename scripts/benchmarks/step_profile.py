@@ -16,28 +16,19 @@ CONV_OPS = ("aten::mkldnn_convolution", "aten::convolution_backward")  # forward
 CONV_FLOP_OPS = ("convolution", "convolution_backward")
 
 
-def conv_flops(step: Any, batch: Any) -> float:
-    """FLOPs of the convolutions alone in one step (torch.utils.flop_counter)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter:
-        step(batch)
-    counts = counter.get_flop_counts()["Global"]
-    return float(sum(v for k, v in counts.items() if str(k).removeprefix("aten.") in CONV_FLOP_OPS))
-
-
 def profile_step(module: Any, batches: list[Any], warmup: int = 2) -> dict[str, Any]:
     """Self CPU time by op over `len(batches) - warmup` bare steps: the convolutions' share and GFLOP/s, and the
     five dearest other ops (ms per step)."""
     from torch.profiler import ProfilerActivity, profile
 
-    from benchmarks.train import build_bare, to_memory_format
+    from benchmarks.train import build_bare, step_flop_counts, to_memory_format
 
+    counts = step_flop_counts(module, batches[0])
+    flops = sum(n for op, n in counts.items() if op in CONV_FLOP_OPS)
     batches = to_memory_format(module, batches)
     step = build_bare(module, module.generator, module.discriminator)
     for batch in batches[:warmup]:
         step(batch)
-    flops = conv_flops(step, batches[0])
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for batch in batches[warmup:]:
             step(batch)

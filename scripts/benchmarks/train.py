@@ -61,15 +61,21 @@ def build_module(cfg: Any, gan: bool) -> Any:
     return module
 
 
-def step_flops(module: Any, batch: dict[str, Any]) -> float:
-    """FLOPs of one G+D step (forward and backward) counted by torch.utils.flop_counter."""
+def step_flop_counts(module: Any, batch: dict[str, Any]) -> dict[str, float]:
+    """FLOPs of one G+D step (forward and backward) by aten op ("convolution", "mm", ...), counted by
+    torch.utils.flop_counter on copies of the networks."""
     from torch.utils.flop_counter import FlopCounterMode
 
     gen, disc = copy.deepcopy(module.generator), copy.deepcopy(module.discriminator)
     probe = build_bare(module, gen, disc)
     with FlopCounterMode(display=False) as counter:
         probe(batch)
-    return float(counter.get_total_flops())
+    return {str(op).removeprefix("aten."): float(n) for op, n in counter.get_flop_counts()["Global"].items()}
+
+
+def step_flops(module: Any, batch: dict[str, Any]) -> float:
+    """FLOPs of one G+D step (forward and backward)."""
+    return sum(step_flop_counts(module, batch).values())
 
 
 def build_bare(module: Any, gen: Any, disc: Any) -> Any:
@@ -297,11 +303,12 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
             entry["mfu_vs_matmul_pct"] = round(100 * entry["model_gflops"] / max(rates), 1)
     result["matmul_gflops_fp32_best"] = round(max(rates), 1)
     result["matmul_gflops_fp32_worst"] = round(min(rates), 1)  # how much the shared machine's load varied
+    cfg64 = compose_train(64, [])
     if threads > 1:
-        result["thread_scaling_64px_gan"] = thread_scaling(compose_train(64, []), threads, 4 if quick else 10)
+        result["thread_scaling_64px_gan"] = thread_scaling(cfg64, threads, 4 if quick else 10)
     from benchmarks.step_profile import run_profile
 
-    result["step_profile_64px_gan"] = run_profile(compose_train(64, []), max(rates), 2 if quick else 5)
+    result["step_profile_64px_gan"] = run_profile(cfg64, max(rates), 2 if quick else 5)
     return result
 
 
