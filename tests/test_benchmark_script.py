@@ -33,6 +33,7 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
         assert entry["mfu_vs_adjacent_pct"] >= entry["mfu_vs_matmul_pct"]
     profile = results["train"]["step_profile_64px_gan"]
     assert profile["conv_share_pct"] >= 50 and profile["conv_gflops"] > 0  # convolution-bound on every CPU tried
+    assert any(k.startswith("convolution") and v["gflops"] for k, v in profile["onednn"]["per_step"].items())
     options = results["train_options"]
     assert options["separable_decoder"]["params_g_M"] < options["cpu_hour"]["params_g_M"]
     assert "| `ceiling.machine.cpu` |" in (tmp_path / "b.md").read_text()
