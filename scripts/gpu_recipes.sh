@@ -10,6 +10,8 @@
 #   bash scripts/gpu_recipes.sh run OUT      # on the CUDA machine: results under OUT
 #   GPU_BENCH=0 GPU_TRAIN="gpu_256:120:trainer.channels_last=false" bash scripts/gpu_recipes.sh run OUT
 #                                            # only training runs (recipe:steps[:override,...] each)
+#   FACESWAP_GPU_VARIANTS=gpu_128_df,gpu_128_df_lightning GPU_TRAIN=" " bash scripts/gpu_recipes.sh run OUT
+#                                            # only those benchmark rows (names: scripts/benchmarks/gpu_recipes.py)
 #
 # The CUDA machine needs only torch, torchvision, pytorch-lightning, opencv, numpy, scipy, matplotlib; the
 # rest (Hydra, albumentations, kornia and their needs) comes from .whl/ when that folder exists.
@@ -54,7 +56,7 @@ export PYTHONUNBUFFERED=1 MPLBACKEND=Agg WANDB_MODE=offline FACESWAP_BENCH_FACES
 nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
 { grep -m1 "model name" /proc/cpuinfo; nproc; python3 -c "import torch, pytorch_lightning as pl; print(torch.__version__, pl.__version__)"; } >> "$OUT/nvidia-smi.txt" 2>&1
 
-[ "${GPU_BENCH:-1}" = 1 ] && timeout 200 python3 scripts/benchmark.py --device cuda --only gpu_recipes --out "$OUT/gpu_recipes.json" \
+[ "${GPU_BENCH:-1}" = 1 ] && timeout "${GPU_BENCH_TIMEOUT:-330}" python3 scripts/benchmark.py --device cuda --only gpu_recipes --out "$OUT/gpu_recipes.json" \
   > "$OUT/bench.log" 2>&1
 echo "benchmark rc=$?" >> "$OUT/bench.log"
 

@@ -105,3 +105,43 @@ def test_gpu_benchmark_measures_each_recipe_step_on_cpu_at_tiny_widths() -> None
         assert row["images_per_s"] == pytest.approx(4 / row["s_per_step"], rel=0.02)
         assert row["channels_last"] == label.startswith("gpu_128") and row["params_g_M"] > 0
         assert row["fraction_of_bf16_peak"] > 0  # tiny FLOPs against a tiny peak: the ratio is computed
+    # the same step through Lightning (bf16-mixed Trainer): its own timing, FLOPs as the bare step's
+    bare = measure(["experiment=gpu_128", *tiny], 2, peak_tflops=1e-3, device="cpu")
+    row = measure(["experiment=gpu_128", "+lightning=true", *tiny], 2, peak_tflops=1e-3, device="cpu")
+    assert row["lightning"] and not bare["lightning"] and row["tflop_per_step"] == bare["tflop_per_step"]
+    assert row["images_per_s"] == pytest.approx(4 / row["s_per_step"], rel=0.02) and row["s_per_step"] > 0
+
+
+def test_gpu_benchmark_runs_the_variants_it_is_given_in_that_order() -> None:
+    """FACESWAP_GPU_VARIANTS picks the rows of a short GPU session; a misspelt name stops before any work."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from benchmarks.gpu_recipes import VARIANTS, selected
+
+    assert selected(None) == VARIANTS and len({label for label, _ in VARIANTS}) == len(VARIANTS)
+    assert [label for label, _ in selected("gpu_128_df_lightning,gpu_128_df")] == ["gpu_128_df_lightning", "gpu_128_df"]
+    with pytest.raises(SystemExit, match="gpu_128_dff"):
+        selected("gpu_128_dff")
+
+
+def test_sync_counter_counts_the_host_waits_of_one_step_by_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GPU row's host-wait count, with CUDA's sync debug mode stood in for by the warning it raises."""
+    import sys
+    import warnings
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from benchmarks.gpu_recipes import SyncCounter
+
+    modes: list[object] = []
+    monkeypatch.setattr(torch.cuda, "set_sync_debug_mode", modes.append)
+    counter, trainer = SyncCounter(at_step=1), SimpleNamespace(global_step=0)
+    for step in range(3):
+        trainer.global_step = step
+        counter.on_train_batch_start(trainer)
+        warnings.warn("called a synchronizing CUDA operation", UserWarning, stacklevel=1)
+        warnings.warn("an unrelated warning", UserWarning, stacklevel=1)
+        counter.on_train_batch_end(trainer)
+    assert modes == ["warn", 0]  # on for step 1 only
+    assert sum(counter.where.values()) == 1 and next(iter(counter.where)).startswith("test_gpu_recipes.py:")

@@ -174,24 +174,29 @@ def _clock_callback(times: list[float], warmup: int) -> Any:
     return Clock()
 
 
-def time_lightning(module: Any, batches: list[Any], warmup: int) -> list[float]:
-    """Per-step wall times of SwapModule under a Lightning Trainer on the same in-memory batches."""
+def time_lightning(
+    module: Any, batches: list[Any], warmup: int, accelerator: str = "cpu", **trainer_options: Any
+) -> list[float]:
+    """Per-step wall times of SwapModule under a Lightning Trainer on the same in-memory batches
+    (`trainer_options`: precision, benchmark, more callbacks, as a GPU recipe's trainer sets them)."""
     import pytorch_lightning as pl
 
     from faceswap.commands.training_config import quiet_lightning
 
     quiet_lightning()
     times: list[float] = []
+    callbacks = [_clock_callback(times, warmup), *trainer_options.pop("callbacks", [])]
     trainer = pl.Trainer(
-        accelerator="cpu",
+        accelerator=accelerator,
         devices=1,
         max_steps=len(batches),
         logger=False,
-        callbacks=[_clock_callback(times, warmup)],
+        callbacks=callbacks,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
         log_every_n_steps=10,
+        **trainer_options,
     )
     trainer.fit(module, train_dataloaders=torch.utils.data.DataLoader(batches, batch_size=None))
     return times
