@@ -112,8 +112,9 @@ def to_device(batches: list[Any], device: str) -> list[Any]:
 
 
 def measure(overrides: list[str], steps: int, peak_tflops: float, device: str = "cuda") -> dict[str, Any]:
-    """One variant's bare G+D step under bf16 autocast: median s/step, images/s, TFLOP/s, fraction of peak.
-    (device="cpu" with tiny widths is how tests/test_gpu_recipes.py checks this path without a card.)"""
+    """One variant's G+D step under bf16 autocast (bare, or through Lightning with "+lightning=true"): median
+    s/step, images/s, TFLOP/s, fraction of peak. (device="cpu" with tiny widths is how tests/test_gpu_recipes.py
+    checks this path without a card.)"""
     compiled, lightning = (flag in overrides for flag in FLAGS)
     overrides = [o for o in overrides if o not in FLAGS]
     resolution = 256 if "experiment=gpu_256" in overrides else 128
