@@ -31,6 +31,8 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
         entry = results["train"]["64px"][tag]
         assert entry["matmul_gflops_adjacent"] <= results["train"]["matmul_gflops_fp32_best"]
         assert entry["mfu_vs_adjacent_pct"] >= entry["mfu_vs_matmul_pct"]
+        pairs = entry["lightning_overhead_pct_by_pair"]  # --quick: two pairs, the target reads their median
+        assert len(pairs) == 2 and min(pairs) - 0.1 <= entry["lightning_overhead_pct_paired"] <= max(pairs) + 0.1
     profile = results["train"]["step_profile_64px_gan"]
     assert profile["conv_share_pct"] >= 50 and profile["conv_gflops"] > 0  # convolution-bound on every CPU tried
     assert any(k.startswith("convolution") and v["gflops"] for k, v in profile["onednn"]["per_step"].items())
