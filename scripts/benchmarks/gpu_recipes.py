@@ -26,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.train import build_bare, build_module, compose_train, make_batches, median, step_flops, to_memory_format
+from benchmarks.steps import build_bare, build_module, compose_train, make_batches, median, step_flops, to_memory_format
 
 # (label, overrides) in the order they run: the four recipes as shipped, the two unmeasured on a card until now
 # (Lightning's rate, NCHW at 128 px), then the rest. "+compile=true" / "+lightning=true" are this script's flags.
@@ -86,7 +86,7 @@ class SyncCounter(pl.Callback):
 def time_through_lightning(module: Any, batches: list[Any], steps: int, device: str) -> dict[str, Any]:
     """The recipe's step as `faceswap train` runs it (SwapModule under a bf16-mixed Trainer): median s/step of
     `steps` after 3, and on CUDA the host waits of one step."""
-    from benchmarks.train import time_lightning
+    from benchmarks.steps import time_lightning
 
     cuda = device.startswith("cuda")
     counter = SyncCounter(at_step=5)

@@ -36,7 +36,7 @@ def profile_step(module: Any, batches: list[Any], warmup: int = 2) -> dict[str, 
     five dearest other ops (ms per step)."""
     from torch.profiler import ProfilerActivity, profile
 
-    from benchmarks.train import build_bare, step_flop_counts, to_memory_format
+    from benchmarks.steps import build_bare, step_flop_counts, to_memory_format
 
     counts = step_flop_counts(module, batches[0])
     flops = sum(n for op, n in counts.items() if op in CONV_FLOP_OPS)
@@ -117,7 +117,7 @@ def onednn_kernels(step: Any, batch: Any, top: int = 8) -> dict[str, Any]:
 
 def run_profile(cfg: Any, ceiling_gflops: float, steps: int = 5) -> dict[str, Any]:
     """The profile of the 64 px GAN step, with the convolutions' rate as a fraction of the run's ceiling."""
-    from benchmarks.train import build_module, make_batches
+    from benchmarks.steps import build_module, make_batches
 
     out = profile_step(build_module(cfg, True), make_batches(cfg, steps + 2, int(cfg.train.batch_size)))
     out["conv_vs_matmul_pct"] = round(100 * out["conv_gflops"] / ceiling_gflops, 1)
@@ -128,7 +128,7 @@ def profile_here(steps: int) -> dict[str, Any]:
     """This process's 64 px GAN step: median bare-loop seconds, then the profile (every core, as `trainer=cpu`)."""
     import torch
 
-    from benchmarks.train import build_module, compose_train, make_batches, median, time_bare
+    from benchmarks.steps import build_module, compose_train, make_batches, median, time_bare
     from faceswap.commands.training_config import training_threads
 
     torch.set_num_threads(training_threads(0, "cpu", 1))

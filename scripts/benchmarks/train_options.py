@@ -5,7 +5,7 @@ decoders, 96 px, the cycle loss, bf16 autocast (fast only on CPUs with AVX-512 B
     python scripts/benchmark.py --only train_options     (or: python scripts/benchmarks/train_options.py)
     python scripts/benchmarks/train_options.py bf16_autocast      (named variants beside the cpu_hour baseline)
 
-The GAN step of the bare loop (the same step as SwapModule, see train.py) on real augmented batches, with the
+The GAN step of the bare loop (the same step as SwapModule, see steps.py) on real augmented batches, with the
 intra-op threads `trainer=cpu` uses (every core). Quality per option needs an hour-scale run each:
 docs/experiments.md.
 """
@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.train import build_bare, build_module, compose_train, make_batches, median, to_memory_format
+from benchmarks.steps import build_bare, build_module, compose_train, make_batches, median, to_memory_format
 
 CPU_HOUR = ["model.generator.latent_dims=256", "model.generator.inter_dims=128"]
 VARIANTS: dict[str, tuple[int, list[str], bool]] = {  # name: (resolution, overrides, torch.compile)
@@ -94,5 +94,9 @@ def run(quick: bool = False, device: str = "cpu", names: list[str] | None = None
 if __name__ == "__main__":
     import json
 
-    chosen = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        raise SystemExit(__doc__)
+    if [a for a in sys.argv[1:] if a.startswith("-") and a != "--quick"]:
+        raise SystemExit(f"usage: train_options.py [--quick] [variant ...]; variants: {', '.join(VARIANTS)}")
+    chosen = [a for a in sys.argv[1:] if not a.startswith("-")]
     print(json.dumps(run(quick="--quick" in sys.argv, names=chosen or None), indent=2))
