@@ -120,7 +120,7 @@ def run_profile(cfg: Any, ceiling_gflops: float, steps: int = 5) -> dict[str, An
     from benchmarks.steps import build_module, make_batches
 
     out = profile_step(build_module(cfg, True), make_batches(cfg, steps + 2, int(cfg.train.batch_size)))
-    out["conv_vs_matmul_pct"] = round(100 * out["conv_gflops"] / ceiling_gflops, 1)
+    out["conv_vs_ceiling_pct"] = round(100 * out["conv_gflops"] / ceiling_gflops, 1)
     return out
 
 
