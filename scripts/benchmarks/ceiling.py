@@ -4,8 +4,8 @@ video decode fps.
 
 The fp32 ceiling is the best of four kernels: torch's matmul (MKL's sgemm in the x86 wheels) at 1024² and 2048²,
 and oneDNN's GEMM (a 1x1 convolution) and 3x3 convolution, oneDNN being the library that runs the model's
-convolutions. MKL alone understated AMD CPUs: on a 2-core Zen 4 EPYC its sgemm reached 166-197 GFLOP/s while
-oneDNN's 3x3 convolution ran at 227-229 (97 % of 2 cores x 32 FLOP/cycle at 3.7 GHz), so a step measured
+convolutions. MKL alone understated AMD CPUs: on a 2-core Zen 4 EPYC its sgemm reached 161-193 GFLOP/s while
+oneDNN's 3x3 convolution ran at 225-232 (one core: 116, 98 % of 32 FLOP/cycle at 3.7 GHz), so a step measured
 against sgemm alone looked closer to the machine's peak than it was (docs/benchmarks.md, "The ceiling, from
 the kernels the model uses")."""
 
@@ -164,9 +164,8 @@ def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
         "fp32_ceiling_gflops_single_core": cpu["single_core"],
         "fp32_ceiling_core_scaling": cpu["scaling"],
         "fp32_gflops_by_kernel": cpu["by_kernel"],  # all cores
-        "matmul_gflops_fp32": cpu[
-            "matmul_all_cores"
-        ],  # torch.mm alone: the ceiling of the runs recorded before oneDNN joined
+        # torch.mm alone: the ceiling of the runs recorded before oneDNN's kernels joined it
+        "matmul_gflops_fp32": cpu["matmul_all_cores"],
         "matmul_gflops_fp32_single_core": cpu["matmul_single_core"],
         "memory_copy_gbs": cpu["copy_gbs"],  # all cores, 256 MB tensors
         "cuda": cuda_ceiling(1.0 if quick else 3.0),
