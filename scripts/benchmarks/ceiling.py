@@ -42,7 +42,7 @@ def machine_info(device: str) -> dict[str, Any]:
 def matmul_gflops(
     device: str = "cpu", n: int = 1024, seconds: float = 2.0, dtype: torch.dtype = torch.float32, threads: int = 0
 ) -> float:
-    """Sustained matrix-multiply rate (GFLOP/s), the yardstick for model FLOP utilisation; `threads` > 0 runs
+    """Sustained matrix-multiply rate (GFLOP/s), one of the fp32 ceiling's kernels; `threads` > 0 runs
     the CPU on that many intra-op threads (0 = as set now)."""
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)

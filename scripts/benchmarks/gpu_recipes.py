@@ -63,7 +63,9 @@ class SyncCounter(pl.Callback):
 
     def __init__(self, at_step: int) -> None:
         super().__init__()
-        self.at_step, self.where, self._caught = at_step, Counter(), None
+        self.at_step, self.where = at_step, Counter()
+        self._caught: Any = None  # the open warnings.catch_warnings during step `at_step`
+        self._records: list[warnings.WarningMessage] = []
 
     def on_train_batch_start(self, trainer: Any, *args: Any) -> None:
         if trainer.global_step == self.at_step:

@@ -1,11 +1,11 @@
 """Where the 64 px GAN step's time goes: the convolutions' share of CPU time and their own FLOP rate.
 
-"% of the matmul ceiling" cannot say whether a slow step is slow convolutions or the work around them (issue
+"% of the fp32 ceiling" cannot say whether a slow step is slow convolutions or the work around them (issue
 #21: the Xeon's 56 %). This profiles a few bare steps with torch.profiler and divides the convolutions'
 counted FLOPs by their self time, so the answer comes from one command on whatever machine runs it. The
 profiler adds a little time to every op, most to the many small ones, so `conv_share_pct` is a lower bound.
 `onednn` names the oneDNN kernels that ran the step and their time (its verbose log over one step): where two
-machines' convolutions run at different fractions of their matmul peak, the kernel names say whether oneDNN
+machines' convolutions run at different fractions of their fp32 ceiling, the kernel names say whether oneDNN
 chose different implementations or ISAs for them.
 
     python scripts/benchmark.py --only train     (the `step_profile` entry)
