@@ -26,6 +26,7 @@ import torch
 def machine_info(device: str) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
     from faceswap.utils.machine import describe_machine
+    from faceswap.utils.memory import ENV
 
     info: dict[str, Any] = {
         **describe_machine(),
@@ -33,6 +34,7 @@ def machine_info(device: str) -> dict[str, Any]:
         "device": device,
         "python": platform.python_version(),
         "load_average_1min": round(os.getloadavg()[0], 2),
+        "malloc_thresholds": {name: os.environ.get(name) for name in ENV},  # faceswap.utils.memory's, or unset
     }
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)

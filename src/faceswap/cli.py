@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> Any:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print_help()
         return 0
+    from faceswap.utils.memory import retain_freed_memory
+
+    retain_freed_memory()  # before the first tensor: every step reuses its memory instead of re-faulting it
     command, overrides = argv[0], argv[1:]
     if command not in COMMANDS and os.environ.get("LOCAL_RANK") and os.environ.get("FACESWAP_COMMAND") in COMMANDS:
         # a DDP worker that Lightning relaunched with our overrides but without the command name
