@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=1800,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},  # the script sets its own
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads(out.read_text())
@@ -29,6 +32,8 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
     for area in ("ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"):
         assert "error" not in results[area], results[area]
     assert results["ceiling"]["memory_copy_gbs"] > 1.0  # any machine streams more than 1 GB/s
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":  # timed as the CLI runs (utils.memory)
+        assert all(ceiling["machine"]["malloc_thresholds"].values()), ceiling["machine"]["malloc_thresholds"]
     for tag in ("rec", "gan"):  # the run's best ceiling is at least the one adjacent to each timing
         entry = results["train"]["64px"][tag]
         assert entry["ceiling_gflops_adjacent"] <= results["train"]["ceiling_gflops_best"]
