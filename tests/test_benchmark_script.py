@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from faceswap.utils.memory import on_glibc
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "benchmark.py"
 
@@ -32,7 +33,7 @@ def test_benchmark_quick_writes_json(tmp_path: Path) -> None:
     for area in ("ceiling", "preprocess", "train", "train_options", "swap", "detectors", "generate_families"):
         assert "error" not in results[area], results[area]
     assert results["ceiling"]["memory_copy_gbs"] > 1.0  # any machine streams more than 1 GB/s
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":  # timed as the CLI runs (utils.memory)
+    if on_glibc():  # timed as the CLI runs (faceswap.utils.memory)
         assert all(ceiling["machine"]["malloc_thresholds"].values()), ceiling["machine"]["malloc_thresholds"]
     for tag in ("rec", "gan"):  # the run's best ceiling is at least the one adjacent to each timing
         entry = results["train"]["64px"][tag]

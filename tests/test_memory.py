@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import subprocess
 import sys
 
@@ -11,9 +10,7 @@ import pytest
 
 from faceswap.utils import memory
 
-glibc = pytest.mark.skipif(
-    platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's mallopt only"
-)
+glibc = pytest.mark.skipif(not memory.on_glibc(), reason="glibc's mallopt only")
 
 # A "step" holds three 48 MiB activations at once, then frees them (blocks above glibc's largest automatic mmap
 # threshold, 32 MiB): page faults per step, averaged over 8 steps after 8 warm-up steps.

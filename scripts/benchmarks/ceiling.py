@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +23,6 @@ import torch
 
 
 def machine_info(device: str) -> dict[str, Any]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
     from faceswap.utils.machine import describe_machine
     from faceswap.utils.memory import ENV
 

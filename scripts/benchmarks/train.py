@@ -18,7 +18,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.steps import (
-    ROOT,
     build_module,
     compose_train,
     make_batches,
@@ -123,7 +122,6 @@ def thread_scaling(cfg: Any, cpus: int, steps: int) -> dict[str, Any]:
 
 
 def run(quick: bool = False, device: str = "cpu") -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT / "src"))
     from benchmarks.ceiling import fp32_rates
     from faceswap.commands.training_config import training_threads
 

@@ -28,10 +28,15 @@ MMAP_BYTES = 256 << 20  # blocks at least this large still get their own mmap (2
 ENV = {"MALLOC_TRIM_THRESHOLD_": TRIM_BYTES, "MALLOC_MMAP_THRESHOLD_": MMAP_BYTES}
 
 
+def on_glibc() -> bool:
+    """Linux with glibc: the only C library whose malloc these thresholds tune."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
 def retain_freed_memory() -> bool:
     """Set glibc's trim and mmap thresholds for this process and its children; False where it does not apply
     (not glibc, or the user set either variable)."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not on_glibc():
         return False
     if any(name in os.environ for name in ENV):
         return False  # the user's setting, already applied by glibc at start-up
