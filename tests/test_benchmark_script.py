@@ -79,3 +79,13 @@ def test_preprocess_area_times_the_shipped_smoothing(tmp_path: Path) -> None:
 
     shipped = compose_command("preprocess", tmp_path, [], tiny=False).preprocess.track.smoothing
     assert default_smoothing() == dict(shipped) and default_smoothing()["beta"] > 0
+
+
+def test_lightning_logging_pairs_both_ways_of_logging() -> None:
+    """scripts/benchmarks/lightning_logging.py (docs/benchmarks.md's logging figure) times both loops per pair."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    from benchmarks.lightning_logging import compare
+
+    out = compare(rounds=2, steps=2, warmup=1)
+    assert [len(v) for v in out["s_per_step"].values()] == [2, 2] and len(out["pct_by_pair"]) == 2
+    assert all(0 < t < 30 for v in out["s_per_step"].values() for t in v)

@@ -102,6 +102,31 @@ def test_phase_overrides_apply_and_terms_are_logged_separately(fast_run: tuple[d
     assert lr[max(lr)] < 0.6 * lr[min(lr)]  # refine decays the learning rate
 
 
+def test_logging_only_the_written_steps_writes_what_logging_every_step_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SwapModule logs its terms only on the loggers' steps and a fit's last step (Lightning's per-call
+    bookkeeping is ~2 % of a CPU step): the CSV rows, a lazy R1 term's stale values between its steps and
+    the final losses in summary.json must match a run that logs every step."""
+    from faceswap.training.module import SwapModule
+
+    # phases of steps 1-4, 5-9 (GAN, R1 at step 5), 10-11 (no GAN); rows at steps 3, 6 and 9
+    common = (
+        "train.steps=11",
+        "trainer.lightning.log_every_n_steps=3",
+        "loss.terms.gan.r1_gamma=1",
+        "loss.terms.gan.r1_every=5",
+        "+phases.plan.refine.gan_weight=0",
+    )
+    gated, gated_out = run_train(tmp_path / "gated", *common)
+    monkeypatch.setattr(SwapModule, "_logs_written_now", lambda self: True)
+    every, every_out = run_train(tmp_path / "every", *common)
+    assert metrics(gated_out) == metrics(every_out)
+    assert sorted(column(metrics(gated_out), "train/d_r1")) == [5, 8]  # Lightning's 0-based steps of rows 6, 9
+    assert gated["losses"] == every["losses"]
+    assert "loss_g" in gated["losses"] and "g_gan" not in gated["losses"]  # the last phase's own terms
+
+
 def test_gan_weight_zero_builds_no_discriminator(tmp_path: Path) -> None:
     _, out = run_train(tmp_path, "phases=nogan", "train.steps=3")
     ckpt = torch.load(out / "checkpoints" / "last.ckpt", weights_only=True)

@@ -67,6 +67,7 @@ class SwapModule(pl.LightningModule):
         self.phase, self.phase_index, self.phase_start = PhaseSettings(), 0, 0
         self.base_lrs: list[float] = []  # the optimizers' configured lr, before any phase factor
         self.samples_seen, self.skipped_steps = 0, 0
+        self._held_logs: dict[str, torch.Tensor] = {}  # the latest value of every logged term (training_step)
 
     @property
     def default_gan_weight(self) -> float:
@@ -121,6 +122,7 @@ class SwapModule(pl.LightningModule):
         return opts, None
 
     def on_fit_start(self) -> None:
+        self._held_logs = {}  # a fit (one phase) logs its own terms, as its Trainer's fresh results do
         if self.channels_last:
             self.generator.to(memory_format=torch.channels_last)
             if self.discriminator is not None:
@@ -195,8 +197,21 @@ class SwapModule(pl.LightningModule):
             update_ema(self.ema, self.generator, beta)
             self.samples_seen += n * self.trainer.world_size
         logs["train/lr_g"] = torch.tensor(opt_g.param_groups[0]["lr"])
-        self.log_dict(logs, prog_bar=False, sync_dist=False)
+        self._held_logs |= logs
+        if self._logs_written_now():
+            self.log_dict(self._held_logs, prog_bar=False, sync_dist=False)
         self.log("loss", logs["train/loss_g"], prog_bar=True, logger=False)
+
+    def _logs_written_now(self) -> bool:
+        """Whether this step's values reach a logger or `callback_metrics`: on the loggers' steps and the last
+        step of a fit (the losses `summary.json` reports). Each `self.log` call costs Lightning ~0.3 ms of
+        bookkeeping, ~4 ms a step for a dozen terms (2 % of a 2-core CPU's 64 px step); `_held_logs` keeps every
+        term's latest value (a lazy R1 term stays until replaced, as Lightning keeps it), so the loggers write
+        exactly what logging every step wrote."""
+        trainer = self.trainer
+        if trainer.max_steps >= 0 and trainer.global_step >= trainer.max_steps:
+            return True
+        return bool(getattr(trainer._logger_connector, "should_update_logs", True))
 
     def discriminator_step(self, opt_d: Any, batch: dict[str, Side], fakes: torch.Tensor) -> dict[str, torch.Tensor]:
         """D on real targets vs detached fakes, with lazy R1 every `r1_every` steps."""

@@ -1,0 +1,55 @@
+"""What logging every training step would cost: SwapModule logs its loss terms only on the steps a logger writes
+and on a fit's last step (`SwapModule._logs_written_now`); this times the 64 px GAN step under a Lightning
+Trainer that way and with every step logged (the code before), in adjacent pairs of alternating order in one
+process, as `train.py` pairs Lightning with the bare loop (a VM's clock drifts; both loops of a pair see it).
+
+    python scripts/benchmarks/lightning_logging.py [--rounds 6] [--steps 30]
+
+The Trainer writes logs every 10 steps (`steps.time_lightning`, as `trainer=cpu`). Prints each loop's median
+seconds a step and each pair's ratio (written-steps / every-step), then their median.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.steps import build_module, compose_train, make_batches, median, time_lightning
+
+
+def compare(rounds: int, steps: int, warmup: int = 2) -> dict[str, Any]:
+    """Median seconds a step of both ways of logging, `rounds` adjacent pairs, the order alternating."""
+    from faceswap.commands.training_config import training_threads
+
+    torch.set_num_threads(training_threads(0, "cpu", 1))  # every core, as trainer=cpu
+    cfg = compose_train(64, [])
+    batches = make_batches(cfg, warmup + steps, int(cfg.train.batch_size))
+    times: dict[str, list[float]] = {"written_steps": [], "every_step": []}
+    for r in range(rounds):
+        for name in list(times) if r % 2 == 0 else list(times)[::-1]:
+            module = build_module(cfg, gan=True)
+            if name == "every_step":
+                module._logs_written_now = lambda: True  # the instance's own: logs every step
+            times[name].append(median(time_lightning(module, batches, warmup)))
+    ratios = [w / e for w, e in zip(times["written_steps"], times["every_step"], strict=True)]
+    return {
+        "s_per_step": {k: [round(t, 4) for t in v] for k, v in times.items()},
+        "pct_by_pair": [round(100 * (r - 1), 1) for r in ratios],
+        "pct_median_pair": round(100 * (median(ratios) - 1), 1),
+        "threads": torch.get_num_threads(),
+    }
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=30)
+    args = parser.parse_args()
+    print(json.dumps(compare(args.rounds, args.steps), indent=2))
