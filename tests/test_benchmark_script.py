@@ -89,3 +89,15 @@ def test_lightning_logging_pairs_both_ways_of_logging() -> None:
     out = compare(rounds=2, steps=2, warmup=1)
     assert [len(v) for v in out["s_per_step"].values()] == [2, 2] and len(out["pct_by_pair"]) == 2
     assert all(0 < t < 30 for v in out["s_per_step"].values() for t in v)
+
+
+def test_machine_info_records_an_emulated_isa(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run under ONEDNN_MAX_CPU_ISA / ATEN_CPU_CAPABILITY says so: `isa` lists the CPU's flags, not the cap."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    from benchmarks.ceiling import ISA_CAPS, machine_info
+
+    for name in ISA_CAPS:
+        monkeypatch.delenv(name, raising=False)
+    assert machine_info("cpu")["isa_caps"] == {}
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert machine_info("cpu")["isa_caps"] == {"ONEDNN_MAX_CPU_ISA": "AVX2"}

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
+ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")
+
 
 def machine_info(device: str) -> dict[str, Any]:
     from faceswap.utils.machine import describe_machine
@@ -33,6 +35,8 @@ def machine_info(device: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "malloc_thresholds": {name: os.environ.get(name) for name in ENV},  # faceswap.utils.memory's, or unset
+        # kernel-set caps a run was given (an ISA emulated on a wider CPU: `isa` lists the CPU's own flags)
+        "isa_caps": {name: os.environ[name] for name in ISA_CAPS if name in os.environ},
     }
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
