@@ -1,7 +1,7 @@
 """What logging every training step would cost: SwapModule logs its loss terms only on the steps a logger writes
 and on a fit's last step (`SwapModule._logs_written_now`); this times the 64 px GAN step under a Lightning
 Trainer that way and with every step logged (the code before), in adjacent pairs of alternating order in one
-process, as `train.py` pairs Lightning with the bare loop (a VM's clock drifts; both loops of a pair see it).
+process (`steps.alternating_pairs`, as `train.py` pairs Lightning with the bare loop).
 
     python scripts/benchmarks/lightning_logging.py [--rounds 6] [--steps 30]
 
@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.steps import build_module, compose_train, make_batches, median, time_lightning
+from benchmarks.steps import alternating_pairs, build_module, compose_train, make_batches, median, time_lightning
 
 
 def compare(rounds: int, steps: int, warmup: int = 2) -> dict[str, Any]:
@@ -29,13 +30,18 @@ def compare(rounds: int, steps: int, warmup: int = 2) -> dict[str, Any]:
     torch.set_num_threads(training_threads(0, "cpu", 1))  # every core, as trainer=cpu
     cfg = compose_train(64, [])
     batches = make_batches(cfg, warmup + steps, int(cfg.train.batch_size))
-    times: dict[str, list[float]] = {"written_steps": [], "every_step": []}
-    for r in range(rounds):
-        for name in list(times) if r % 2 == 0 else list(times)[::-1]:
+
+    def timer(every_step: bool) -> Callable[[], list[float]]:
+        def run() -> list[float]:
             module = build_module(cfg, gan=True)
-            if name == "every_step":
+            if every_step:
                 module._logs_written_now = lambda: True  # the instance's own: logs every step
-            times[name].append(median(time_lightning(module, batches, warmup)))
+            return time_lightning(module, batches, warmup)
+
+        return run
+
+    timed = alternating_pairs({"written_steps": timer(False), "every_step": timer(True)}, rounds)
+    times = {name: [median(block) for block in blocks] for name, blocks in timed.items()}
     ratios = [w / e for w, e in zip(times["written_steps"], times["every_step"], strict=True)]
     return {
         "s_per_step": {k: [round(t, 4) for t in v] for k, v in times.items()},

@@ -9,6 +9,7 @@ import copy
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +204,15 @@ def median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def alternating_pairs(timers: dict[str, Callable[[], list[float]]], rounds: int) -> dict[str, list[list[float]]]:
+    """Each timer once per round, the order reversed every other round (first, second; second, first; ...): a VM's
+    clock drifts by several % over minutes and other processes come and go, and both runs of a round see them
+    alike. Returns each timer's step times, one list per round."""
+    names = list(timers)
+    out: dict[str, list[list[float]]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            out[name].append(timers[name]())
+    return out

@@ -18,6 +18,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.steps import (
+    alternating_pairs,
     build_module,
     compose_train,
     make_batches,
@@ -45,20 +46,17 @@ def data_rate(cfg: Any, batch_size: int, batches: int, workers: int) -> float:
 def paired_rounds(
     cfg: Any, gan: bool, batches: list[Any], warmup: int, rounds: int
 ) -> tuple[list[float], list[float], list[float]]:
-    """Bare and Lightning step times in `rounds` adjacent pairs, the order alternating: a VM's clock drifts by
-    several % over minutes and other processes come and go, and both hit the two loops of a pair alike. Returns
-    every bare time, every Lightning time, and each pair's ratio of medians (Lightning / bare)."""
-    bare_times: list[float] = []
-    light_times: list[float] = []
-    ratios: list[float] = []
-    for r in range(rounds):
-        timers = [("bare", time_bare), ("lightning", time_lightning)]
-        order = timers if r % 2 == 0 else timers[::-1]  # bare first, then Lightning first, ...
-        block = {name: timer(build_module(cfg, gan), batches, warmup) for name, timer in order}
-        bare_times += block["bare"]
-        light_times += block["lightning"]
-        ratios.append(median(block["lightning"]) / median(block["bare"]))
-    return bare_times, light_times, ratios
+    """Bare and Lightning step times in `rounds` adjacent pairs, the order alternating (`alternating_pairs`).
+    Returns every bare time, every Lightning time, and each pair's ratio of medians (Lightning / bare)."""
+    timed = alternating_pairs(
+        {
+            "bare": lambda: time_bare(build_module(cfg, gan), batches, warmup),
+            "lightning": lambda: time_lightning(build_module(cfg, gan), batches, warmup),
+        },
+        rounds,
+    )
+    ratios = [median(light) / median(bare) for bare, light in zip(timed["bare"], timed["lightning"], strict=True)]
+    return [t for block in timed["bare"] for t in block], [t for block in timed["lightning"] for t in block], ratios
 
 
 def bench_resolution(resolution: int, quick: bool, ceiling: Any) -> dict[str, Any]:

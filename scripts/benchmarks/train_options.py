@@ -62,9 +62,10 @@ def time_variant(resolution: int, overrides: list[str], compiled: bool, steps: i
             first = time.perf_counter() - start  # build + compile + the warm-up steps
         if i >= warmup:
             times.append(time.perf_counter() - t0)
+    seconds = median(times)
     return {
-        "s_per_step": round(median(times), 4),
-        "images_per_s": round(2 * int(cfg.train.batch_size) / median(times), 1),
+        "s_per_step": round(seconds, 4),
+        "images_per_s": round(2 * int(cfg.train.batch_size) / seconds, 1),
         "s_per_step_min": round(min(times), 4),
         "warmup_s": round(first, 1),
         "params_g_M": round(sum(p.numel() for p in module.generator.parameters()) / 1e6, 2),
