@@ -1,7 +1,7 @@
 """What a training step of `experiment=cpu_hour` costs under each speed option (issue #9's "quality per
 CPU-minute"): channels_last, torch.compile, depthwise-separable decoder convs, wider and deeper
-decoders, 96 px, the cycle loss, bf16 autocast (fast only on CPUs with AVX-512 BF16 or AMX), fused Adam and a
-doubled batch.
+decoders, 96 px, the cycle loss, bf16 autocast (fast only where the CPU's bf16 units are: Zen 4/5, not a Xeon
+without AMX), fused Adam and a doubled batch.
 
     python scripts/benchmark.py --only train_options     (or: python scripts/benchmarks/train_options.py)
     python scripts/benchmarks/train_options.py bf16_autocast      (named variants beside the cpu_hour baseline)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import platform
+import statistics
 import subprocess
+import time
 from pathlib import Path
 from typing import TypedDict
 
@@ -91,6 +93,23 @@ def native_bf16(info: MachineInfo | None = None) -> bool:
     runs through conversions: 14x slower than fp32 for the 64 px GAN step (docs/benchmarks.md)."""
     isa = (info or describe_machine())["isa"]
     return "AVX-512 BF16" in isa or "AMX" in isa
+
+
+def bf16_conv_speedup(repeats: int = 7) -> float:
+    """How many times faster a 3x3 convolution of the 64 px model's width runs under bf16 autocast than in fp32
+    on this CPU (median of adjacent pairs: a VM's clock drifts). bf16 hardware is not bf16 speed: 1.4-1.7x on
+    Zen 4/5 (AVX-512 BF16), 0.62x on a Xeon with AVX-512 BF16 but no AMX (docs/benchmarks.md)."""
+    x = torch.randn(4, 128, 32, 32).contiguous(memory_format=torch.channels_last)  # [N,C,H,W]
+    conv = torch.nn.Conv2d(128, 128, 3, padding=1).to(memory_format=torch.channels_last)
+
+    def seconds(bf16: bool) -> float:
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            start = time.perf_counter()
+            conv(x)
+            return time.perf_counter() - start
+
+    seconds(False), seconds(True)  # oneDNN builds each kernel on its first call
+    return statistics.median(seconds(False) / seconds(True) for _ in range(repeats))
 
 
 def machine_line(info: MachineInfo) -> str:
