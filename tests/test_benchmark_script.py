@@ -91,6 +91,17 @@ def test_lightning_logging_pairs_both_ways_of_logging() -> None:
     assert all(0 < t < 30 for v in out["s_per_step"].values() for t in v)
 
 
+def test_lightning_fixed_cost_pairs_the_debug_width_loops() -> None:
+    """scripts/benchmarks/lightning_fixed_cost.py (the Xeon's Lightning figure in ms) pairs bare and Lightning
+    loops of the debug-width model: a step of tens of ms, not the 64 px model's hundreds."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    from benchmarks.lightning_fixed_cost import compare
+
+    out = compare(rounds=2, steps=3, warmup=1)
+    assert [len(v) for v in out["ms_per_step"].values()] == [2, 2] and len(out["lightning_ms_by_pair"]) == 2
+    assert all(0 < t < 1000 for v in out["ms_per_step"].values() for t in v)
+
+
 def test_machine_info_records_an_emulated_isa(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run under ONEDNN_MAX_CPU_ISA / ATEN_CPU_CAPABILITY says so: `isa` lists the CPU's flags, not the cap."""
     sys.path.insert(0, str(SCRIPT.parent))

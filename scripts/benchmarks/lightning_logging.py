@@ -11,7 +11,6 @@ seconds a step and each pair's ratio (written-steps / every-step), then their me
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,15 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.steps import alternating_pairs, build_module, compose_train, make_batches, median, time_lightning
+from benchmarks.steps import (
+    alternating_pairs,
+    build_module,
+    compose_train,
+    make_batches,
+    median,
+    pairs_main,
+    time_lightning,
+)
 
 
 def compare(rounds: int, steps: int, warmup: int = 2) -> dict[str, Any]:
@@ -52,10 +59,4 @@ def compare(rounds: int, steps: int, warmup: int = 2) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--steps", type=int, default=30)
-    args = parser.parse_args()
-    print(json.dumps(compare(args.rounds, args.steps), indent=2))
+    pairs_main(__doc__, compare, steps=30)

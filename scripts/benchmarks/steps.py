@@ -216,3 +216,15 @@ def alternating_pairs(timers: dict[str, Callable[[], list[float]]], rounds: int)
         for name in names if r % 2 == 0 else names[::-1]:
             out[name].append(timers[name]())
     return out
+
+
+def pairs_main(doc: str, compare: Callable[[int, int], dict[str, Any]], steps: int, rounds: int = 6) -> None:
+    """The command line of a paired-loop script: `--rounds` adjacent pairs of `--steps`-step loops, JSON out."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--steps", type=int, default=steps)
+    args = parser.parse_args()
+    print(json.dumps(compare(args.rounds, args.steps), indent=2))
