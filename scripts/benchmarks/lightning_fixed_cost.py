@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from omegaconf import OmegaConf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.steps import (
+    ROOT,
     alternating_pairs,
     build_module,
     compose_train,
@@ -32,15 +34,11 @@ from benchmarks.steps import (
     time_lightning,
 )
 
-DEBUG_WIDTHS = [  # configs/debug/fast.yaml's model widths
-    "model.generator.enc_dims=8",
-    "model.generator.latent_dims=32",
-    "model.generator.inter_dims=32",
-    "model.generator.dec_dims=8",
-    "model.generator.mask_dims=4",
-    "model.discriminator.dims=8",
-    "model.discriminator.n_layers=2",
-]
+
+def debug_widths() -> list[str]:
+    """configs/debug/fast.yaml's model widths as overrides (its other settings, such as one thread, stay out)."""
+    model = OmegaConf.load(ROOT / "configs" / "debug" / "fast.yaml").model
+    return [f"model.{part}.{key}={value}" for part, node in model.items() for key, value in node.items()]
 
 
 def compare(rounds: int, steps: int, warmup: int = 2) -> dict[str, Any]:
@@ -48,7 +46,7 @@ def compare(rounds: int, steps: int, warmup: int = 2) -> dict[str, Any]:
     from faceswap.commands.training_config import training_threads
 
     torch.set_num_threads(training_threads(0, "cpu", 1))  # every core, as trainer=cpu
-    cfg = compose_train(32, DEBUG_WIDTHS)
+    cfg = compose_train(32, debug_widths())
     batches = make_batches(cfg, warmup + steps, int(cfg.train.batch_size))
 
     def timer(lightning: bool) -> Callable[[], list[float]]:

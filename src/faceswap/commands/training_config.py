@@ -204,8 +204,9 @@ def check_cpu_precision(accelerator: str, precision: str) -> None:
     (a Xeon without AMX: 0.62x), which is said in one line but allowed: bf16's numerics may be the experiment."""
     if accelerator != "cpu" or not precision.startswith("bf16"):
         return
-    cpu = machine.describe_machine()["cpu"]
-    if not machine.native_bf16():
+    info = machine.describe_machine()
+    cpu = info["cpu"]
+    if not machine.native_bf16(info):
         raise ConfigError(
             f"trainer.lightning.precision={precision} on this CPU ({cpu}, no AVX-512 BF16 or AMX) runs about 14x "
             "slower than fp32",
